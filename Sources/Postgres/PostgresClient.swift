@@ -1,0 +1,323 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// A bounded pool of libpq connections, usable from async code.
+///
+/// libpq blocks, so every call into it runs on the client's own `NIOThreadPool` (one thread
+/// per connection), never on the Swift concurrency pool. A unit of work — a closure given a
+/// connection — runs as one hop to that pool: a whole transaction costs one thread switch.
+///
+/// Broken connections (server restart, `pg_terminate_backend`) are discarded and replaced on
+/// demand; when the first statement on a reused connection finds it dead, nothing ran, so
+/// the work is retried once on a fresh connection. While the database is down, work fails
+/// with an error whose `isUnavailable` is true, and the pool recovers by itself.
+///
+/// A `Service`: `run()` waits for graceful shutdown, then closes every connection.
+public final class PostgresClient: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var connection: PostgresConfiguration
+        /// Most connections open at once (and threads in the blocking pool).
+        public var maximumConnections: Int
+        /// How long work waits for a free connection before failing with `.poolTimeout`.
+        public var acquireTimeout: Duration
+
+        public init(connection: PostgresConfiguration, maximumConnections: Int = 8, acquireTimeout: Duration = .seconds(5)) {
+            self.connection = connection
+            self.maximumConnections = max(1, maximumConnections)
+            self.acquireTimeout = acquireTimeout
+        }
+    }
+
+    /// A snapshot of the pool, for metrics.
+    public struct Statistics: Sendable, Equatable {
+        public var open: Int
+        public var idle: Int
+        public var leased: Int
+        public var waiting: Int
+    }
+
+    public let configuration: Configuration
+    private let logger: Logger
+    private let threadPool: NIOThreadPool
+    private let eventLoop: any EventLoop
+    private let state: NIOLockedValueBox<PoolState>
+
+    public init(configuration: Configuration, logger: Logger = Logger(label: "postgres")) {
+        self.configuration = configuration
+        self.logger = logger
+        self.threadPool = NIOThreadPool(numberOfThreads: configuration.maximumConnections)
+        self.threadPool.start()
+        self.eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+        self.state = NIOLockedValueBox(PoolState())
+    }
+
+    // MARK: Service
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    /// Fails waiting work, closes idle connections and stops the blocking pool. Connections
+    /// still lent out are closed as they come back.
+    public func shutdown() async {
+        let (idle, waiters) = state.withLockedValue { state in
+            state.closed = true
+            let idle = state.idle
+            state.open -= idle.count
+            state.idle = []
+            let waiters = state.waiters
+            state.waiters = []
+            return (idle, waiters)
+        }
+        for waiter in waiters {
+            waiter.timeout?.cancel()
+            waiter.continuation.resume(throwing: PostgresError(code: .clientClosed, message: "the client was shut down"))
+        }
+        try? await threadPool.runIfActive { idle.forEach { $0.close() } }
+        try? await threadPool.shutdownGracefully()
+    }
+
+    // MARK: Work
+
+    /// Runs `body` with a pooled connection on the blocking pool.
+    @discardableResult
+    public func withConnection<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let lease = try await acquire()
+            let (result, returned, staleFirstCommand) = await run(lease, body)
+            await release(returned, connectionLost: returned == nil && lease.isReused)
+            if staleFirstCommand && attempt == 1 {
+                logger.debug("retrying on a fresh connection after a stale one failed its first statement")
+                continue
+            }
+            return try result.get()
+        }
+    }
+
+    /// Runs `body` in one transaction and retries the whole closure, a bounded number of
+    /// times, when the server aborts it for a serialization failure or a deadlock.
+    @discardableResult
+    public func withTransaction<T: Sendable>(
+        isolation: IsolationLevel = .readCommitted,
+        readOnly: Bool = false,
+        maxAttempts: Int = 5,
+        _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await withConnection { connection in
+                    try connection.withTransaction(isolation: isolation, readOnly: readOnly, body)
+                }
+            } catch let error as PostgresError where error.isTransient && attempt < maxAttempts {
+                logger.debug("transaction retry", metadata: ["attempt": "\(attempt)", "sqlState": "\(error.sqlState ?? "")"])
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * attempt))))
+            }
+        }
+    }
+
+    /// One statement outside an explicit transaction.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) async throws -> PostgresRows {
+        try await withConnection { try $0.query(sql, parameters) }
+    }
+
+    /// Whether the database answers now (for `/readyz`).
+    public func isReady() async -> Bool {
+        do {
+            _ = try await query("SELECT 1")
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    public var statistics: Statistics {
+        state.withLockedValue {
+            Statistics(open: $0.open, idle: $0.idle.count, leased: $0.leased, waiting: $0.waiters.count)
+        }
+    }
+
+    // MARK: Pool internals
+
+    private enum Lease: Sendable {
+        case reuse(PostgresConnection)
+        case create
+
+        var isReused: Bool {
+            if case .reuse = self { return true }
+            return false
+        }
+    }
+
+    private struct Waiter {
+        var id: Int
+        var continuation: CheckedContinuation<Lease, any Error>
+        var timeout: Scheduled<Void>?
+    }
+
+    private struct PoolState {
+        var idle: [PostgresConnection] = []
+        var open = 0
+        var leased = 0
+        var waiters: [Waiter] = []
+        var nextWaiterID = 0
+        var closed = false
+    }
+
+    private enum AcquireStep {
+        case lease(Lease)
+        case fail
+        case wait(Int)
+    }
+
+    private func acquire() async throws -> Lease {
+        let maximum = configuration.maximumConnections
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Lease, any Error>) in
+            let step = state.withLockedValue { state -> AcquireStep in
+                if state.closed { return .fail }
+                if let connection = state.idle.popLast() {
+                    state.leased += 1
+                    return .lease(.reuse(connection))
+                }
+                if state.open < maximum {
+                    state.open += 1
+                    state.leased += 1
+                    return .lease(.create)
+                }
+                state.nextWaiterID += 1
+                state.waiters.append(Waiter(id: state.nextWaiterID, continuation: continuation))
+                return .wait(state.nextWaiterID)
+            }
+            switch step {
+            case .lease(let lease):
+                continuation.resume(returning: lease)
+            case .fail:
+                continuation.resume(throwing: PostgresError(code: .clientClosed, message: "the client was shut down"))
+            case .wait(let id):
+                let timeout = eventLoop.scheduleTask(in: .nanoseconds(configuration.acquireTimeout.nanoseconds)) {
+                    self.expireWaiter(id)
+                }
+                state.withLockedValue { state in
+                    if let index = state.waiters.firstIndex(where: { $0.id == id }) {
+                        state.waiters[index].timeout = timeout
+                    } else {
+                        timeout.cancel()
+                    }
+                }
+            }
+        }
+    }
+
+    private func expireWaiter(_ id: Int) {
+        let waiter = state.withLockedValue { state -> Waiter? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index)
+        }
+        waiter?.continuation.resume(
+            throwing: PostgresError(code: .poolTimeout, message: "no database connection became free in time"))
+    }
+
+    /// Connects if needed and runs the body on the blocking pool. Returns the body's result,
+    /// the connection if it can go back to the pool, and whether a reused connection died on
+    /// its very first statement (so nothing ran and a retry is safe).
+    private func run<T: Sendable>(
+        _ lease: Lease, _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async -> (Result<T, any Error>, PostgresConnection?, Bool) {
+        let configuration = self.configuration.connection
+        let logger = self.logger
+        do {
+            return try await threadPool.runIfActive { () -> (Result<T, any Error>, PostgresConnection?, Bool) in
+                let connection: PostgresConnection
+                switch lease {
+                case .reuse(let existing):
+                    connection = existing
+                case .create:
+                    do {
+                        connection = try PostgresConnection.connect(configuration)
+                    } catch {
+                        logger.warning("database connection failed", metadata: ["error": "\(error)"])
+                        return (.failure(error), nil, false)
+                    }
+                }
+                connection.commandsSinceLease = 0
+                let result = Result { try body(connection) }
+                if connection.isReusable { return (result, connection, false) }
+                var staleFirstCommand = false
+                if case .failure(let error as PostgresError) = result, error.code == .connectionLost,
+                    lease.isReused, connection.commandsSinceLease == 1
+                {
+                    staleFirstCommand = true
+                }
+                connection.close()
+                return (result, nil, staleFirstCommand)
+            }
+        } catch {
+            // The blocking pool is shut down; the leased connection is dropped with it.
+            if case .reuse(let connection) = lease { connection.close() }
+            return (.failure(PostgresError(code: .clientClosed, message: "the client was shut down")), nil, false)
+        }
+    }
+
+    private enum ReleaseStep {
+        case none
+        case hand(Waiter, Lease)
+    }
+
+    /// Returns a connection (or, with `nil`, its slot) to the pool. After a lost connection the
+    /// idle ones are presumed dead too (the server most likely restarted) and are closed.
+    private func release(_ connection: PostgresConnection?, connectionLost: Bool) async {
+        let (step, stale) = state.withLockedValue { state -> (ReleaseStep, [PostgresConnection]) in
+            state.leased -= 1
+            var stale: [PostgresConnection] = []
+            if connectionLost {
+                stale = state.idle
+                state.idle = []
+                state.open -= stale.count
+            }
+            guard let connection, !state.closed else {
+                if let connection { stale.append(connection) }
+                state.open -= 1
+                if !state.closed, !state.waiters.isEmpty {
+                    state.open += 1
+                    state.leased += 1
+                    return (.hand(state.waiters.removeFirst(), .create), stale)
+                }
+                return (.none, stale)
+            }
+            if !state.waiters.isEmpty {
+                state.leased += 1
+                return (.hand(state.waiters.removeFirst(), .reuse(connection)), stale)
+            }
+            state.idle.append(connection)
+            return (.none, stale)
+        }
+        if case .hand(let waiter, let lease) = step {
+            waiter.timeout?.cancel()
+            waiter.continuation.resume(returning: lease)
+        }
+        if !stale.isEmpty {
+            do {
+                try await threadPool.runIfActive { stale.forEach { $0.close() } }
+            } catch {
+                stale.forEach { $0.close() }
+            }
+        }
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The one executable: the HTTP backend, the schema tool and the cron-run jobs share one
+/// bootstrap (configuration from flags and environment, one database client).
+@main
+struct PartnerCenterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "partner-center",
+        abstract: "PartnerCenter: restrict customers' purchases and freeze their resources.",
+        subcommands: [MigrateCommand.self]
+    )
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+public enum CustomerStatus: String, Sendable, Codable, CaseIterable {
+    case normal
+    case purchaseRestricted = "purchase_restricted"
+    case frozen
+}
+
+/// The two kinds of restriction (DESIGN §2).
+public enum RestrictionType: String, Sendable, Codable, CaseIterable {
+    /// No buying, renewing or changing; resources stay usable.
+    case purchase
+    /// As `purchase`, and every active pay-per-use resource is frozen.
+    case purchaseAndResources = "purchase_and_resources"
+
+    /// The customer status this restriction puts in place.
+    public var customerStatus: CustomerStatus {
+        switch self {
+        case .purchase: .purchaseRestricted
+        case .purchaseAndResources: .frozen
+        }
+    }
+}
+
+/// What a caller may do to a customer now: the console's Operation column.
+public enum CustomerOperation: String, Sendable, Codable, CaseIterable {
+    case restrictPurchaseAndFreezeResources = "restrict_purchase_and_freeze_resources"
+    case restrictPurchase = "restrict_purchase"
+    case unrestrictPurchaseAndUnfreezeResources = "unrestrict_purchase_and_unfreeze_resources"
+    case unrestrictPurchase = "unrestrict_purchase"
+}
+
+public struct Restriction: Sendable, Codable, Equatable {
+    public var id: UUID
+    public var type: RestrictionType
+    public var reason: String
+    public var appliedBy: ActorRef
+    public var appliedAt: Date
+    public var agreementVersion: String?
+}
+
+public struct Customer: Sendable, Codable, Equatable {
+    public var id: UUID
+    public var partnerId: UUID
+    public var distributorId: UUID
+    public var name: String
+    public var status: CustomerStatus
+    public var activeRestriction: Restriction?
+    public var availableOperations: [CustomerOperation]
+    public var createdAt: Date
+    /// Counts by billing mode and state; filled on the detail view only.
+    public var resourceCounts: ResourceCounts?
+}
+
+/// Resource counts, `billing_mode → state → count`, with every combination present.
+public struct ResourceCounts: Sendable, Codable, Equatable {
+    public var prepaid: [String: Int]
+    public var payPerUse: [String: Int]
+    public var total: Int
+}

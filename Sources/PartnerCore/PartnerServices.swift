@@ -1,0 +1,37 @@
+import Foundation
+import Postgres
+
+/// Every service over one database client: what the HTTP layer and the command line share.
+public struct PartnerServices: Sendable {
+    public let client: PostgresClient
+    public let provisioning: Provisioning
+    public let apiKeys: APIKeys
+    public let grants: Grants
+    public let customers: Customers
+    public let resources: Resources
+    public let restrictions: Restrictions
+    public let purchases: PurchaseGate
+    public let verificationCodes: VerificationCodes
+    public let settings: Settings
+    public let agreements: Agreements
+    public let idempotency: Idempotency
+    public let auditLog: AuditLog
+    public let outbox: Outbox
+
+    public init(client: PostgresClient, codeDelivery: VerificationCodeDelivery, codeResendInterval: TimeInterval = 10) {
+        self.client = client
+        self.provisioning = Provisioning(client: client)
+        self.apiKeys = APIKeys(client: client)
+        self.grants = Grants(client: client)
+        self.customers = Customers(client: client)
+        self.resources = Resources(client: client)
+        self.restrictions = Restrictions(client: client)
+        self.purchases = PurchaseGate(client: client)
+        self.verificationCodes = VerificationCodes(client: client, delivery: codeDelivery, resendInterval: codeResendInterval)
+        self.settings = Settings(client: client)
+        self.agreements = Agreements(client: client)
+        self.idempotency = Idempotency(client: client)
+        self.auditLog = AuditLog(client: client)
+        self.outbox = Outbox(client: client)
+    }
+}

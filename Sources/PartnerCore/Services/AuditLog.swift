@@ -1,0 +1,100 @@
+import Foundation
+import Postgres
+
+/// The tenants an event belongs to, so each principal reads only its own slice.
+public struct TenantScope: Sendable, Equatable {
+    public var distributorID: UUID?
+    public var partnerID: UUID?
+    public var customerID: UUID?
+
+    public init(distributorID: UUID?, partnerID: UUID? = nil, customerID: UUID? = nil) {
+        self.distributorID = distributorID
+        self.partnerID = partnerID
+        self.customerID = customerID
+    }
+}
+
+/// One entry of the audit log.
+public struct AuditEvent: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var occurredAt: Date
+    public var actor: AuditActor
+    public var action: String
+    public var targetKind: String
+    public var targetId: UUID?
+    public var customerId: UUID?
+    public var reason: String?
+    public var requestId: String?
+    public var details: PostgresJSON
+}
+
+public struct AuditActor: Sendable, Codable, Equatable {
+    public var kind: String
+    public var id: UUID?
+}
+
+/// Appends audit events inside the caller's transaction (the append-only table and the
+/// role's privileges make them immutable), and reads them back per tenant.
+public struct AuditLog: Sendable {
+    let client: PostgresClient
+
+    public init(client: PostgresClient) { self.client = client }
+
+    static let insertSQL = """
+        INSERT INTO audit_events
+            (actor_kind, actor_id, action, target_kind, target_id, distributor_id, partner_id, customer_id,
+             reason, request_id, details)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        """
+
+    /// Records one change of state. Called inside the transaction that makes the change.
+    static func append(
+        _ connection: PostgresConnection, _ context: ChangeContext, action: String,
+        target: (kind: String, id: UUID?), scope: TenantScope, reason: String? = nil,
+        details: [String: JSONValue] = [:]
+    ) throws {
+        try connection.execute(insertSQL, [
+            context.principal.actorKind, context.principal.id, action, target.kind, target.id,
+            scope.distributorID, scope.partnerID, scope.customerID, reason, context.requestID,
+            try PostgresJSON(encoding: details),
+        ])
+    }
+
+    static let columns = """
+        id, occurred_at, actor_kind, actor_id, action, target_kind, target_id, customer_id, reason, request_id, details
+        """
+
+    /// The caller's audit events, newest first, optionally for one customer.
+    public func list(_ principal: Principal, customerID: UUID?, page: PageRequest) async throws -> Page<AuditEvent> {
+        let before = try page.position.map { position -> Int64 in
+            guard let id = Int64(position) else { throw PartnerError.validation("cursor is not one this service returned") }
+            return id
+        }
+        let scopeColumn: String
+        switch principal.kind {
+        case .operator: scopeColumn = "NULL"
+        case .distributor: scopeColumn = "distributor_id"
+        case .partner: scopeColumn = "partner_id"
+        case .customer: scopeColumn = "customer_id"
+        }
+        // scopeColumn is one of four fixed identifiers, never input.
+        let sql = """
+            SELECT \(Self.columns) FROM audit_events
+            WHERE ($1::uuid IS NULL OR \(scopeColumn) = $1)
+              AND ($2::uuid IS NULL OR customer_id = $2)
+              AND ($3::bigint IS NULL OR id < $3)
+            ORDER BY id DESC LIMIT $4
+            """
+        let scopeID: UUID? = principal.kind == .operator ? nil : principal.id
+        let rows = try await client.query(sql, [scopeID, customerID, before, page.limit + 1])
+        let events = try rows.map { row in
+            AuditEvent(
+                id: try row.decode(0), occurredAt: try row.decode(1),
+                actor: AuditActor(kind: try row.decode(2), id: try row.decode(3, as: UUID?.self)),
+                action: try row.decode(4), targetKind: try row.decode(5), targetId: try row.decode(6, as: UUID?.self),
+                customerId: try row.decode(7, as: UUID?.self), reason: try row.decode(8, as: String?.self),
+                requestId: try row.decode(9, as: String?.self), details: try row.decode(10))
+        }
+        return page.page(events) { String($0.id) }
+    }
+}

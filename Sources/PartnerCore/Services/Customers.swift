@@ -1,0 +1,103 @@
+import Foundation
+import Postgres
+
+/// Customer Management: the customers a partner or distributor sees, each with its active
+/// restriction and the operations the caller may apply now.
+public struct Customers: Sendable {
+    let client: PostgresClient
+
+    public init(client: PostgresClient) { self.client = client }
+
+    /// Rows carry everything `Authority` needs, so the Operation column is computed by the
+    /// same rule the freeze path enforces.
+    static let selectSQL = """
+        SELECT c.id, c.partner_id, p.distributor_id, c.name, c.status, c.created_at,
+               p.status, d.status,
+               EXISTS (SELECT 1 FROM freeze_permission_grants g WHERE g.partner_id = p.id AND g.revoked_at IS NULL),
+               r.id, r.type, r.reason, r.applied_by_kind, r.applied_by_id, r.applied_at, r.agreement_version
+        FROM customers c
+        JOIN partners p ON p.id = c.partner_id
+        JOIN distributors d ON d.id = p.distributor_id
+        LEFT JOIN restrictions r ON r.customer_id = c.id AND r.lifted_at IS NULL
+        """
+
+    public func list(_ principal: Principal, status: CustomerStatus?, page: PageRequest) async throws -> Page<Customer> {
+        let after = try page.position.map { position -> UUID in
+            guard let id = UUID(uuidString: position) else { throw PartnerError.validation("cursor is not one this service returned") }
+            return id
+        }
+        let scope: String
+        switch principal.kind {
+        case .partner: scope = "c.partner_id = $1"
+        case .distributor: scope = "p.distributor_id = $1"
+        case .operator: scope = "$1::uuid IS NOT NULL"
+        case .customer: scope = "c.id = $1"
+        }
+        let rows = try await client.query("""
+            \(Self.selectSQL)
+            WHERE \(scope) AND ($2::text IS NULL OR c.status = $2) AND ($3::uuid IS NULL OR c.id > $3)
+            ORDER BY c.id LIMIT $4
+            """, [principal.id, status?.rawValue, after, page.limit + 1])
+        return page.page(try rows.map { try Self.customer($0, for: principal) }) { $0.id.uuidString }
+    }
+
+    /// One customer with its resource counts; another tenant's customer is `not_found`.
+    public func get(_ principal: Principal, customerID: UUID) async throws -> Customer {
+        try await client.withConnection { connection in
+            guard let row = try connection.query("\(Self.selectSQL) WHERE c.id = $1", [customerID]).first else {
+                throw PartnerError.notFound("the customer")
+            }
+            var customer = try Self.customer(row, for: principal)
+            guard principal.canSee(customerID: customer.id, partnerID: customer.partnerId, distributorID: customer.distributorId) else {
+                throw PartnerError.notFound("the customer")
+            }
+            let counts = try connection.query(
+                "SELECT billing_mode, state, count(*) FROM resources WHERE customer_id = $1 GROUP BY 1, 2", [customerID])
+            var prepaid = Dictionary(uniqueKeysWithValues: ResourceState.allCases.map { ($0.rawValue, 0) })
+            var payPerUse = prepaid
+            var total = 0
+            for count in counts {
+                let n: Int = try count.decode(2)
+                total += n
+                if try count.decode(0, as: String.self) == BillingMode.prepaid.rawValue {
+                    prepaid[try count.decode(1), default: 0] += n
+                } else {
+                    payPerUse[try count.decode(1), default: 0] += n
+                }
+            }
+            customer.resourceCounts = ResourceCounts(prepaid: prepaid, payPerUse: payPerUse, total: total)
+            return customer
+        }
+    }
+
+    /// Throws `not_found` unless the caller may see the customer.
+    func requireVisible(_ principal: Principal, customerID: UUID) async throws {
+        let rows = try await client.query(
+            "SELECT c.partner_id, p.distributor_id FROM customers c JOIN partners p ON p.id = c.partner_id WHERE c.id = $1",
+            [customerID])
+        guard let row = rows.first,
+            principal.canSee(customerID: customerID, partnerID: try row.decode(0), distributorID: try row.decode(1))
+        else { throw PartnerError.notFound("the customer") }
+    }
+
+    static func customer(_ row: PostgresRow, for principal: Principal) throws -> Customer {
+        let status = CustomerStatus(rawValue: try row.decode(4)) ?? .normal
+        let authority = Authority(facts: .init(
+            partnerID: try row.decode(1), distributorID: try row.decode(2),
+            partnerStatus: TenantStatus(rawValue: try row.decode(6)) ?? .active,
+            distributorStatus: TenantStatus(rawValue: try row.decode(7)) ?? .active,
+            partnerHoldsGrant: try row.decode(8)))
+        var restriction: Restriction? = nil
+        if let restrictionID = try row.decode(9, as: UUID?.self) {
+            restriction = Restriction(
+                id: restrictionID, type: RestrictionType(rawValue: try row.decode(10)) ?? .purchaseAndResources,
+                reason: try row.decode(11), appliedBy: ActorRef(kind: try row.decode(12), id: try row.decode(13)),
+                appliedAt: try row.decode(14), agreementVersion: try row.decode(15, as: String?.self))
+        }
+        return Customer(
+            id: try row.decode(0), partnerId: try row.decode(1), distributorId: try row.decode(2), name: try row.decode(3),
+            status: status, activeRestriction: restriction,
+            availableOperations: authority.operations(for: principal, status: status), createdAt: try row.decode(5),
+            resourceCounts: nil)
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Postgres
+
+/// A customer row locked for a change of its restriction, with the facts the rules need.
+///
+/// The customer is locked `FOR UPDATE`; its partner and distributor `FOR SHARE`, which
+/// conflicts with grant/revoke (partner `FOR UPDATE`) and with suspensions (`UPDATE`). The
+/// grant is read by a second statement, after the locks are held, so it sees any grant
+/// change that committed while this transaction waited.
+struct LockedCustomer {
+    var id: UUID
+    var status: CustomerStatus
+    var retentionSeconds: Int
+    var authority: Authority
+    /// Whether the acting principal has the verification-code setting on.
+    var actorRequiresCode: Bool
+
+    static let lockSQL = """
+        SELECT c.status, c.partner_id, p.distributor_id, p.status, d.status,
+               COALESCE(p.retention_seconds, d.retention_seconds), p.verification_code_required, d.verification_code_required
+        FROM customers c
+        JOIN partners p ON p.id = c.partner_id
+        JOIN distributors d ON d.id = p.distributor_id
+        WHERE c.id = $1
+        FOR UPDATE OF c FOR SHARE OF p, d
+        """
+
+    static func lock(_ customerID: UUID, for principal: Principal, _ connection: PostgresConnection) throws -> LockedCustomer {
+        guard let row = try connection.query(lockSQL, [customerID]).first else {
+            throw PartnerError.notFound("the customer")
+        }
+        let partnerID: UUID = try row.decode(1)
+        let distributorID: UUID = try row.decode(2)
+        guard principal.canSee(customerID: customerID, partnerID: partnerID, distributorID: distributorID) else {
+            throw PartnerError.notFound("the customer")
+        }
+        let granted: Bool = try connection.query(
+            "SELECT EXISTS (SELECT 1 FROM freeze_permission_grants WHERE partner_id = $1 AND revoked_at IS NULL)",
+            [partnerID]
+        ).single().decode(0)
+        let authority = Authority(facts: .init(
+            partnerID: partnerID, distributorID: distributorID,
+            partnerStatus: TenantStatus(rawValue: try row.decode(3)) ?? .active,
+            distributorStatus: TenantStatus(rawValue: try row.decode(4)) ?? .active,
+            partnerHoldsGrant: granted))
+        if let refusal = authority.refusal(for: principal) { throw refusal }
+        return LockedCustomer(
+            id: customerID, status: CustomerStatus(rawValue: try row.decode(0)) ?? .normal,
+            retentionSeconds: try row.decode(5), authority: authority,
+            actorRequiresCode: principal.kind == .partner ? try row.decode(6) : try row.decode(7))
+    }
+
+    func activeRestriction(_ connection: PostgresConnection) throws -> (id: UUID, type: RestrictionType)? {
+        guard let row = try connection.query(
+            "SELECT id, type FROM restrictions WHERE customer_id = $1 AND lifted_at IS NULL", [id]).first
+        else { return nil }
+        return (try row.decode(0), RestrictionType(rawValue: try row.decode(1)) ?? .purchaseAndResources)
+    }
+}

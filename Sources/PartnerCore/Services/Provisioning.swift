@@ -1,0 +1,203 @@
+import Foundation
+import Postgres
+
+/// What `createResources` was asked to make.
+public struct ResourceProvisioning: Sendable {
+    public var type: String
+    public var billingMode: BillingMode
+    public var expiresAt: Date?
+    public var dataBytes: Int?
+    public var count: Int?
+
+    public init(type: String, billingMode: BillingMode, expiresAt: Date? = nil, dataBytes: Int? = nil, count: Int? = nil) {
+        self.type = type
+        self.billingMode = billingMode
+        self.expiresAt = expiresAt
+        self.dataBytes = dataBytes
+        self.count = count
+    }
+}
+
+/// The answer to a provisioning request: the id for one resource, the count for many.
+public struct ProvisionedResources: Sendable, Codable, Equatable {
+    public var id: UUID?
+    public var created: Int
+}
+
+/// Operator provisioning: tenants, customers and (bulk) resources. Not purchases: these go
+/// around the purchase gate, except that nothing is added to a frozen customer.
+public struct Provisioning: Sendable {
+    public static let maximumBulkCount = 100_000
+
+    let client: PostgresClient
+
+    public init(client: PostgresClient) { self.client = client }
+
+    public func createDistributor(name: String, retentionSeconds: Int?, context: ChangeContext) async throws -> Distributor {
+        let name = try Validate.name(name)
+        let retention = try Validate.retention(retentionSeconds ?? 1_296_000)
+        return try await client.withTransaction { connection in
+            let row = try connection.query(
+                "INSERT INTO distributors (name, retention_seconds) VALUES ($1, $2) RETURNING \(Self.distributorColumns)",
+                [name, retention]
+            ).single()
+            let distributor = try Self.distributor(row)
+            try AuditLog.append(
+                connection, context, action: "distributor.created", target: ("distributor", distributor.id),
+                scope: TenantScope(distributorID: distributor.id), details: ["name": .string(name)])
+            return distributor
+        }
+    }
+
+    public func createPartner(distributorID: UUID, name: String, context: ChangeContext) async throws -> Partner {
+        let name = try Validate.name(name)
+        return try await client.withTransaction { connection in
+            let rows = try connection.query(
+                "INSERT INTO partners (distributor_id, name) SELECT id, $2 FROM distributors WHERE id = $1 RETURNING \(Self.partnerColumns)",
+                [distributorID, name])
+            guard let row = rows.first else { throw PartnerError.notFound("the distributor") }
+            let partner = try Self.partner(row)
+            try AuditLog.append(
+                connection, context, action: "partner.created", target: ("partner", partner.id),
+                scope: TenantScope(distributorID: distributorID, partnerID: partner.id), details: ["name": .string(name)])
+            return partner
+        }
+    }
+
+    public func createCustomer(partnerID: UUID, name: String, context: ChangeContext) async throws -> UUID {
+        let name = try Validate.name(name)
+        return try await client.withTransaction { connection in
+            let rows = try connection.query(
+                "INSERT INTO customers (partner_id, name) SELECT id, $2 FROM partners WHERE id = $1 RETURNING id, (SELECT distributor_id FROM partners WHERE id = $1)",
+                [partnerID, name])
+            guard let row = rows.first else { throw PartnerError.notFound("the partner") }
+            let id: UUID = try row.decode(0)
+            try AuditLog.append(
+                connection, context, action: "customer.created", target: ("customer", id),
+                scope: TenantScope(distributorID: try row.decode(1), partnerID: partnerID, customerID: id),
+                details: ["name": .string(name)])
+            return id
+        }
+    }
+
+    /// Inserts `count` identical resources (and their data rows) in one set-based statement.
+    static let createResourcesSQL = """
+        WITH customer AS (
+            SELECT c.id, c.status, c.partner_id, p.distributor_id
+            FROM customers c JOIN partners p ON p.id = c.partner_id
+            WHERE c.id = $1
+            FOR SHARE OF c
+        ), created AS (
+            INSERT INTO resources (customer_id, type, billing_mode, expires_at)
+            SELECT customer.id, $2, $3, $4 FROM customer, generate_series(1, $5::integer)
+            WHERE customer.status <> 'frozen'
+            RETURNING customer_id, id
+        ), data AS (
+            INSERT INTO resource_data (customer_id, resource_id, size_bytes)
+            SELECT customer_id, id, $6 FROM created
+        )
+        SELECT customer.status, customer.partner_id, customer.distributor_id,
+               (SELECT count(*) FROM created), (SELECT min(id::text) FROM created)
+        FROM customer
+        """
+
+    public func createResources(customerID: UUID, _ request: ResourceProvisioning, context: ChangeContext) async throws -> ProvisionedResources {
+        let type = try Validate.resourceType(request.type)
+        let count = request.count ?? 1
+        guard (1...Self.maximumBulkCount).contains(count) else {
+            throw PartnerError.validation("count must be between 1 and \(Self.maximumBulkCount)")
+        }
+        let dataBytes = request.dataBytes ?? 0
+        guard dataBytes >= 0 else { throw PartnerError.validation("data_bytes must not be negative") }
+        let expiresAt: Date?
+        switch request.billingMode {
+        case .prepaid:
+            // A prepaid resource without a stated term runs for a month.
+            expiresAt = request.expiresAt ?? Date().addingTimeInterval(30 * 86_400)
+        case .payPerUse:
+            guard request.expiresAt == nil else {
+                throw PartnerError.validation("expires_at applies to prepaid resources only")
+            }
+            expiresAt = nil
+        }
+        return try await client.withTransaction { connection in
+            let rows = try connection.query(
+                Self.createResourcesSQL, [customerID, type, request.billingMode.rawValue, expiresAt, count, dataBytes])
+            guard let row = rows.first else { throw PartnerError.notFound("the customer") }
+            guard try row.decode(0, as: String.self) != CustomerStatus.frozen.rawValue else {
+                throw PartnerError(.purchaseRestricted, "the customer's resources are frozen; lift the restriction before adding resources")
+            }
+            let created: Int = try row.decode(3)
+            let firstID = count == 1 ? try row.decode(4, as: UUID?.self) : nil
+            try AuditLog.append(
+                connection, context, action: "resources.provisioned", target: ("customer", customerID),
+                scope: TenantScope(distributorID: try row.decode(2), partnerID: try row.decode(1), customerID: customerID),
+                details: ["count": .number(Double(created)), "type": .string(type), "billing_mode": .string(request.billingMode.rawValue)])
+            return ProvisionedResources(id: firstID, created: created)
+        }
+    }
+
+    /// Changes a distributor's status or retention period.
+    public func updateDistributor(id: UUID, status: TenantStatus?, retentionSeconds: Int?, context: ChangeContext) async throws -> Distributor {
+        guard status != nil || retentionSeconds != nil else {
+            throw PartnerError.validation("nothing to change: give status or retention_seconds")
+        }
+        let retention = try retentionSeconds.map(Validate.retention)
+        return try await client.withTransaction { connection in
+            let rows = try connection.query(
+                "UPDATE distributors SET status = COALESCE($2, status), retention_seconds = COALESCE($3, retention_seconds) WHERE id = $1 RETURNING \(Self.distributorColumns)",
+                [id, status?.rawValue, retention])
+            guard let row = rows.first else { throw PartnerError.notFound("the distributor") }
+            let distributor = try Self.distributor(row)
+            try AuditLog.append(
+                connection, context, action: "distributor.updated", target: ("distributor", id),
+                scope: TenantScope(distributorID: id), details: Self.changes(status: status, retentionSeconds: retention))
+            return distributor
+        }
+    }
+
+    /// Changes a partner's status or its own retention period.
+    public func updatePartner(id: UUID, status: TenantStatus?, retentionSeconds: Int?, context: ChangeContext) async throws -> Partner {
+        guard status != nil || retentionSeconds != nil else {
+            throw PartnerError.validation("nothing to change: give status or retention_seconds")
+        }
+        let retention = try retentionSeconds.map(Validate.retention)
+        return try await client.withTransaction { connection in
+            let rows = try connection.query(
+                "UPDATE partners SET status = COALESCE($2, status), retention_seconds = COALESCE($3, retention_seconds) WHERE id = $1 RETURNING \(Self.partnerColumns)",
+                [id, status?.rawValue, retention])
+            guard let row = rows.first else { throw PartnerError.notFound("the partner") }
+            let partner = try Self.partner(row)
+            try AuditLog.append(
+                connection, context, action: "partner.updated", target: ("partner", id),
+                scope: TenantScope(distributorID: partner.distributorId, partnerID: id),
+                details: Self.changes(status: status, retentionSeconds: retention))
+            return partner
+        }
+    }
+
+    static func changes(status: TenantStatus?, retentionSeconds: Int?) -> [String: JSONValue] {
+        var details: [String: JSONValue] = [:]
+        if let status { details["status"] = .string(status.rawValue) }
+        if let retentionSeconds { details["retention_seconds"] = .number(Double(retentionSeconds)) }
+        return details
+    }
+
+    static let distributorColumns = "id, name, status, retention_seconds, verification_code_required, created_at"
+    static let partnerColumns = "id, distributor_id, name, status, retention_seconds, verification_code_required, created_at"
+
+    static func distributor(_ row: PostgresRow) throws -> Distributor {
+        Distributor(
+            id: try row.decode(0), name: try row.decode(1),
+            status: try TenantStatus(rawValue: row.decode(2)) ?? .active,
+            retentionSeconds: try row.decode(3), verificationCodeRequired: try row.decode(4), createdAt: try row.decode(5))
+    }
+
+    static func partner(_ row: PostgresRow) throws -> Partner {
+        Partner(
+            id: try row.decode(0), distributorId: try row.decode(1), name: try row.decode(2),
+            status: try TenantStatus(rawValue: row.decode(3)) ?? .active,
+            retentionSeconds: try row.decode(4, as: Int?.self), verificationCodeRequired: try row.decode(5),
+            createdAt: try row.decode(6))
+    }
+}

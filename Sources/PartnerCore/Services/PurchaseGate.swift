@@ -1,0 +1,188 @@
+import Foundation
+import Postgres
+
+/// An order a customer places: buy a new resource, renew a prepaid one, or change one.
+public enum OrderRequest: Sendable {
+    case buy(type: String, billingMode: BillingMode, termMonths: Int?, spec: JSONValue?)
+    case renew(resourceID: UUID, termMonths: Int)
+    case change(resourceID: UUID, spec: JSONValue)
+}
+
+public struct OrderResult: Sendable, Codable, Equatable {
+    public var orderId: UUID
+    public var action: String
+    public var resourceId: UUID
+    public var resource: Resource
+}
+
+public struct UsageResult: Sendable, Codable, Equatable {
+    public var resourceId: UUID
+    public var accepted: Bool
+}
+
+/// The one gate every purchase goes through (DESIGN §2, Purchase gate).
+///
+/// Each order locks the customer row `FOR SHARE` before it reads the status. A freeze
+/// holds the same row `FOR UPDATE`, so an order either commits before the freeze commits
+/// or, after waiting, re-reads the row, sees the restriction and is refused: no purchase
+/// can commit after a restriction has.
+public struct PurchaseGate: Sendable {
+    let client: PostgresClient
+
+    public init(client: PostgresClient) { self.client = client }
+
+    /// Buy in one statement: lock + status check + resource, data row, order and audit.
+    /// Under READ COMMITTED a waiting `FOR SHARE` re-evaluates `status = 'normal'` on the
+    /// row the freeze committed, so nothing is inserted once the customer is restricted.
+    static let buySQL = """
+        WITH customer AS (
+            SELECT c.id, c.partner_id FROM customers c WHERE c.id = $1 AND c.status = 'normal' FOR SHARE
+        ), resource AS (
+            INSERT INTO resources (customer_id, id, type, billing_mode, spec, expires_at)
+            SELECT id, $2, $3, $4, $5, CASE WHEN $4 = 'prepaid' THEN now() + make_interval(months => $6) END
+            FROM customer
+            RETURNING customer_id, id, type, billing_mode, state, spec, expires_at, frozen_at, retention_until,
+                      released_at, created_at
+        ), data AS (
+            INSERT INTO resource_data (customer_id, resource_id) SELECT customer_id, id FROM resource
+        ), purchase AS (
+            INSERT INTO orders (customer_id, id, action, resource_id, term_months, spec)
+            SELECT customer_id, $7, 'buy', id, $6, $5 FROM resource
+        ), audit AS (
+            INSERT INTO audit_events (actor_kind, actor_id, action, target_kind, target_id, distributor_id, partner_id,
+                                      customer_id, request_id, details)
+            SELECT 'customer', $1, 'order.buy', 'resource', r.id, p.distributor_id, c.partner_id, $1, $8,
+                   jsonb_build_object('order_id', $7::uuid, 'billing_mode', $4::text, 'type', $3::text)
+            FROM resource r, customer c JOIN partners p ON p.id = c.partner_id
+        )
+        SELECT \(Resources.returningColumns) FROM resource
+        """
+
+    public func order(customerID: UUID, _ request: OrderRequest, context: ChangeContext) async throws -> OrderResult {
+        guard context.principal.kind == .customer, context.principal.id == customerID else {
+            if context.principal.kind == .customer { throw PartnerError.notFound("the customer") }
+            throw PartnerError(.forbidden, "only the customer places its own orders")
+        }
+        switch request {
+        case .buy(let type, let billingMode, let termMonths, let spec):
+            return try await buy(customerID, type: type, billingMode: billingMode, termMonths: termMonths, spec: spec, context: context)
+        case .renew(let resourceID, let termMonths):
+            let months = try Validate.termMonths(termMonths)
+            return try await modify(customerID, resourceID, action: "renew", context: context) { connection, resource in
+                guard resource.billingMode == .prepaid else {
+                    throw PartnerError(.resourceNotChangeable, "only prepaid resources are renewed; pay-per-use resources run until released")
+                }
+                return try connection.query("""
+                    UPDATE resources SET expires_at = greatest(expires_at, now()) + make_interval(months => $3), updated_at = now()
+                    WHERE customer_id = $1 AND id = $2 RETURNING \(Resources.returningColumns)
+                    """, [customerID, resourceID, months]).single()
+            } order: { (months, nil) }
+        case .change(let resourceID, let spec):
+            guard spec.isObject else { throw PartnerError.validation("spec must be a JSON object") }
+            let json = try PostgresJSON(encoding: spec)
+            return try await modify(customerID, resourceID, action: "change", context: context) { connection, _ in
+                try connection.query("""
+                    UPDATE resources SET spec = spec || $3, updated_at = now()
+                    WHERE customer_id = $1 AND id = $2 RETURNING \(Resources.returningColumns)
+                    """, [customerID, resourceID, json]).single()
+            } order: { (nil, json) }
+        }
+    }
+
+    private func buy(
+        _ customerID: UUID, type: String, billingMode: BillingMode, termMonths: Int?, spec: JSONValue?, context: ChangeContext
+    ) async throws -> OrderResult {
+        let type = try Validate.resourceType(type)
+        var months: Int? = nil
+        if billingMode == .prepaid {
+            months = try Validate.termMonths(termMonths ?? 1)
+        } else if termMonths != nil {
+            throw PartnerError.validation("term_months applies to prepaid resources only")
+        }
+        let spec = spec ?? .object([:])
+        guard spec.isObject else { throw PartnerError.validation("spec must be a JSON object") }
+        let json = try PostgresJSON(encoding: spec)
+        let resourceID = UUID()
+        let orderID = UUID()
+        let rows = try await client.query(
+            Self.buySQL, [customerID, resourceID, type, billingMode.rawValue, json, months, orderID, context.requestID])
+        if let row = rows.first {
+            return OrderResult(orderId: orderID, action: "buy", resourceId: resourceID, resource: try Resources.resource(row))
+        }
+        // Nothing was bought: say why (the customer exists, so it is restricted).
+        let status = try await client.query("SELECT status FROM customers WHERE id = $1", [customerID])
+        guard !status.isEmpty else { throw PartnerError.notFound("the customer") }
+        throw Self.restricted
+    }
+
+    static let restricted = PartnerError(
+        .purchaseRestricted, "purchases are restricted for this account; contact your partner")
+
+    /// Renew and change: lock the customer, check status, lock the resource, apply.
+    private func modify(
+        _ customerID: UUID, _ resourceID: UUID, action: String, context: ChangeContext,
+        apply: @escaping @Sendable (PostgresConnection, Resource) throws -> PostgresRow,
+        order: @escaping @Sendable () -> (Int?, PostgresJSON?)
+    ) async throws -> OrderResult {
+        try await client.withTransaction { connection in
+            let customer = try connection.query("""
+                SELECT c.status, c.partner_id, p.distributor_id FROM customers c JOIN partners p ON p.id = c.partner_id
+                WHERE c.id = $1 FOR SHARE OF c
+                """, [customerID])
+            guard let customerRow = customer.first else { throw PartnerError.notFound("the customer") }
+            guard try customerRow.decode(0, as: String.self) == CustomerStatus.normal.rawValue else { throw Self.restricted }
+            guard let resourceRow = try connection.query(
+                "SELECT \(Resources.returningColumns) FROM resources WHERE customer_id = $1 AND id = $2 FOR UPDATE",
+                [customerID, resourceID]).first
+            else { throw PartnerError.notFound("the resource") }
+            let resource = try Resources.resource(resourceRow)
+            switch resource.state {
+            case .released: throw PartnerError(.resourceReleased, "the resource was released and no longer exists")
+            case .frozen: throw PartnerError(.resourceFrozen, "the resource is frozen")
+            case .active: break
+            }
+            let updated = try Resources.resource(try apply(connection, resource))
+            let orderID = UUID()
+            let (months, spec) = order()
+            try connection.execute(
+                "INSERT INTO orders (customer_id, id, action, resource_id, term_months, spec) VALUES ($1, $2, $3, $4, $5, $6)",
+                [customerID, orderID, action, resourceID, months, spec])
+            try AuditLog.append(
+                connection, context, action: "order.\(action)", target: ("resource", resourceID),
+                scope: TenantScope(distributorID: try customerRow.decode(2), partnerID: try customerRow.decode(1), customerID: customerID),
+                details: ["order_id": .string(orderID.uuidString.lowercased())])
+            return OrderResult(orderId: orderID, action: action, resourceId: resourceID, resource: updated)
+        }
+    }
+
+    /// Records usage of a resource: refused while it is frozen (`resource_frozen`) or once
+    /// it is released (`resource_released`). The resource row is locked `FOR SHARE`, so a
+    /// usage record never commits after the freeze of its resource.
+    static let usageSQL = """
+        WITH target AS (
+            SELECT state FROM resources WHERE customer_id = $1 AND id = $2 FOR SHARE
+        ), recorded AS (
+            INSERT INTO usage_records (customer_id, resource_id, quantity)
+            SELECT $1, $2, $3::numeric FROM target WHERE state = 'active'
+            RETURNING id
+        )
+        SELECT state, (SELECT count(*) FROM recorded) FROM target
+        """
+
+    public func recordUsage(customerID: UUID, resourceID: UUID, quantity: Double, context: ChangeContext) async throws -> UsageResult {
+        guard context.principal.kind == .customer, context.principal.id == customerID else {
+            if context.principal.kind == .customer { throw PartnerError.notFound("the customer") }
+            throw PartnerError(.forbidden, "only the customer reports its own usage")
+        }
+        guard quantity.isFinite, quantity > 0, quantity <= 1e12 else {
+            throw PartnerError.validation("quantity must be a positive number")
+        }
+        let rows = try await client.query(Self.usageSQL, [customerID, resourceID, String(quantity)])
+        guard let row = rows.first else { throw PartnerError.notFound("the resource") }
+        switch ResourceState(rawValue: try row.decode(0)) {
+        case .frozen: throw PartnerError(.resourceFrozen, "the resource is frozen and cannot be used")
+        case .released: throw PartnerError(.resourceReleased, "the resource was released and no longer exists")
+        default: return UsageResult(resourceId: resourceID, accepted: true)
+        }
+    }
+}

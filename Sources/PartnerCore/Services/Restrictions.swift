@@ -1,0 +1,274 @@
+import Foundation
+import Postgres
+
+/// Restrict purchases and freeze resources, and lift that again (DESIGN §2).
+///
+/// Each customer's change is one transaction: the customer row is locked first (`FOR
+/// UPDATE`, its partner and distributor `FOR SHARE` so grants and suspensions cannot change
+/// underneath), the rules are checked, and then one set-based statement writes the
+/// restriction, the customer status, every frozen resource, the audit event and the outbox
+/// events. Nothing loops over resources in Swift.
+public struct Restrictions: Sendable {
+    public static let maximumBatch = 10
+
+    let client: PostgresClient
+
+    public init(client: PostgresClient) { self.client = client }
+
+    // MARK: Freeze
+
+    public func freeze(customerID: UUID, _ request: FreezeRequest, context: ChangeContext) async throws -> FreezeResult {
+        let reason = try Self.validate(request)
+        return try await Self.settle(client.withTransaction { connection in
+            try Self.freeze(customerID, request, reason: reason, verifyCode: true, context: context, connection)
+        })
+    }
+
+    /// Freezes up to ten customers, each in its own transaction. A verification code is
+    /// checked once for the whole batch.
+    public func freeze(customerIDs: [UUID], _ request: FreezeRequest, context: ChangeContext) async throws -> [BatchOutcome<FreezeResult>] {
+        let reason = try Self.validate(request)
+        try Self.validateBatch(customerIDs)
+        try await verifyOnce(request.verificationCode, purpose: .freeze, context: context)
+        return await Self.batch(customerIDs) { customerID in
+            try await Self.settle(client.withTransaction { connection in
+                try Self.freeze(customerID, request, reason: reason, verifyCode: false, context: context, connection)
+            })
+        }
+    }
+
+    static func validate(_ request: FreezeRequest) throws -> String {
+        let reason = try Validate.reason(request.reason)
+        if request.type == .purchaseAndResources && !request.agreementAccepted {
+            throw PartnerError(.agreementRequired, "accept the Agreement for Partners to Manage Customer Budgets to freeze resources")
+        }
+        return reason
+    }
+
+    static let applyFreezeSQL = """
+        WITH agreement AS (
+            SELECT version FROM agreements ORDER BY published_at DESC, version DESC LIMIT 1
+        ), restriction AS (
+            INSERT INTO restrictions (customer_id, id, type, reason, applied_by_kind, applied_by_id, agreement_version)
+            SELECT $1, $2, $3, $4, $5, $6, CASE WHEN $3 = 'purchase_and_resources' THEN (SELECT version FROM agreement) END
+            RETURNING agreement_version
+        ), customer AS (
+            UPDATE customers SET status = $7, updated_at = now() WHERE id = $1
+        ), frozen AS (
+            UPDATE resources
+            SET state = 'frozen', frozen_at = now(), retention_until = now() + make_interval(secs => $8),
+                restriction_id = $2, retention_warned_at = NULL, updated_at = now()
+            WHERE customer_id = $1 AND state = 'active' AND billing_mode = 'pay_per_use' AND $3 = 'purchase_and_resources'
+            RETURNING id
+        ), frozen_events AS (
+            INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data)
+            SELECT 'resources.frozen', $9, $10, $1, jsonb_build_object(
+                       'restriction_id', $2::uuid, 'retention_until', now() + make_interval(secs => $8),
+                       'resource_ids', jsonb_agg(id))
+            FROM (SELECT id, (row_number() OVER () - 1) / 1000 AS chunk FROM frozen) chunks
+            GROUP BY chunk
+        ), frozen_count AS (
+            SELECT count(*) AS n FROM frozen
+        ), audit AS (
+            INSERT INTO audit_events (actor_kind, actor_id, action, target_kind, target_id, distributor_id, partner_id,
+                                      customer_id, reason, request_id, details)
+            SELECT $5, $6, 'customer.restricted', 'customer', $1, $9, $10, $1, $4, $11,
+                   jsonb_build_object('restriction_id', $2::uuid, 'type', $3::text, 'frozen_resources', n,
+                                      'agreement_version', (SELECT agreement_version FROM restriction))
+            FROM frozen_count
+        ), restricted_event AS (
+            INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data)
+            SELECT 'customer.restricted', $9, $10, $1,
+                   jsonb_build_object('restriction_id', $2::uuid, 'type', $3::text, 'frozen_resources', n)
+            FROM frozen_count
+        )
+        SELECT (SELECT n FROM frozen_count), (SELECT agreement_version FROM restriction),
+               CASE WHEN $3 = 'purchase_and_resources' THEN now() + make_interval(secs => $8) END
+        """
+
+    static func freeze(
+        _ customerID: UUID, _ request: FreezeRequest, reason: String, verifyCode: Bool, context: ChangeContext,
+        _ connection: PostgresConnection
+    ) throws -> Settled<FreezeResult> {
+        let locked = try LockedCustomer.lock(customerID, for: context.principal, connection)
+        guard locked.status == .normal else {
+            return .refused(PartnerError(.customerAlreadyRestricted, "the customer is already restricted; lift that restriction first"))
+        }
+        if verifyCode, locked.actorRequiresCode,
+            let refusal = try VerificationCodes.verify(connection, principal: context.principal, purpose: .freeze, code: request.verificationCode)
+        {
+            return .refused(refusal)
+        }
+        let restrictionID = UUID()
+        let row = try connection.query(applyFreezeSQL, [
+            customerID, restrictionID, request.type.rawValue, reason, context.principal.actorKind, context.principal.id,
+            request.type.customerStatus.rawValue, Double(locked.retentionSeconds), locked.authority.facts.distributorID,
+            locked.authority.facts.partnerID, context.requestID,
+        ]).single()
+        return .done(FreezeResult(
+            customerId: customerID, status: request.type.customerStatus, restrictionId: restrictionID, type: request.type,
+            frozenResources: try row.decode(0), retentionUntil: try row.decode(2, as: Date?.self),
+            agreementVersion: try row.decode(1, as: String?.self)))
+    }
+
+    // MARK: Unfreeze
+
+    public func unfreeze(customerID: UUID, _ request: UnfreezeRequest, context: ChangeContext) async throws -> UnfreezeResult {
+        let reason = try Validate.reason(request.reason)
+        return try await Self.settle(client.withTransaction { connection in
+            try Self.unfreeze(customerID, request, reason: reason, verifyCode: true, context: context, connection)
+        })
+    }
+
+    public func unfreeze(customerIDs: [UUID], _ request: UnfreezeRequest, context: ChangeContext) async throws -> [BatchOutcome<UnfreezeResult>] {
+        let reason = try Validate.reason(request.reason)
+        try Self.validateBatch(customerIDs)
+        try await verifyOnce(request.verificationCode, purpose: .unfreeze, context: context)
+        return await Self.batch(customerIDs) { customerID in
+            try await Self.settle(client.withTransaction { connection in
+                try Self.unfreeze(customerID, request, reason: reason, verifyCode: false, context: context, connection)
+            })
+        }
+    }
+
+    static let applyUnfreezeSQL = """
+        WITH lifted AS (
+            UPDATE restrictions SET lifted_at = now(), lifted_by_kind = $3, lifted_by_id = $4, lift_reason = $5
+            WHERE customer_id = $1 AND lifted_at IS NULL
+            RETURNING id, type
+        ), customer AS (
+            UPDATE customers SET status = 'normal', updated_at = now() WHERE id = $1
+        ), unfrozen AS (
+            UPDATE resources
+            SET state = 'active', frozen_at = NULL, retention_until = NULL, restriction_id = NULL,
+                retention_warned_at = NULL, updated_at = now()
+            WHERE customer_id = $1 AND state = 'frozen'
+            RETURNING id
+        ), released AS (
+            SELECT id FROM resources WHERE customer_id = $1 AND restriction_id = $2 AND state = 'released'
+        ), unfrozen_events AS (
+            INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data)
+            SELECT 'resources.unfrozen', $7, $8, $1,
+                   jsonb_build_object('restriction_id', $2::uuid, 'resource_ids', jsonb_agg(id))
+            FROM (SELECT id, (row_number() OVER () - 1) / 1000 AS chunk FROM unfrozen) chunks
+            GROUP BY chunk
+        ), counts AS (
+            SELECT (SELECT count(*) FROM unfrozen) AS unfrozen, (SELECT count(*) FROM released) AS released
+        ), audit AS (
+            INSERT INTO audit_events (actor_kind, actor_id, action, target_kind, target_id, distributor_id, partner_id,
+                                      customer_id, reason, request_id, details)
+            SELECT $3, $4, 'customer.unrestricted', 'customer', $1, $7, $8, $1, $5, $6,
+                   jsonb_build_object('restriction_id', $2::uuid, 'type', (SELECT type FROM lifted),
+                                      'unfrozen_resources', unfrozen, 'released_resources', released)
+            FROM counts
+        ), unrestricted_event AS (
+            INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data)
+            SELECT 'customer.unrestricted', $7, $8, $1,
+                   jsonb_build_object('restriction_id', $2::uuid, 'type', (SELECT type FROM lifted),
+                                      'unfrozen_resources', unfrozen, 'released_resources', released)
+            FROM counts
+        )
+        SELECT unfrozen, released, ARRAY(SELECT id FROM released ORDER BY id LIMIT 100) FROM counts
+        """
+
+    static func unfreeze(
+        _ customerID: UUID, _ request: UnfreezeRequest, reason: String, verifyCode: Bool, context: ChangeContext,
+        _ connection: PostgresConnection
+    ) throws -> Settled<UnfreezeResult> {
+        let locked = try LockedCustomer.lock(customerID, for: context.principal, connection)
+        guard let active = try locked.activeRestriction(connection) else {
+            return .refused(PartnerError(.customerNotRestricted, "the customer is not restricted"))
+        }
+        if let type = request.type, type != active.type {
+            return .refused(PartnerError(
+                .freezeTypeMismatch, "the active restriction is \(active.type.rawValue), not \(type.rawValue)"))
+        }
+        if verifyCode, locked.actorRequiresCode,
+            let refusal = try VerificationCodes.verify(connection, principal: context.principal, purpose: .unfreeze, code: request.verificationCode)
+        {
+            return .refused(refusal)
+        }
+        let row = try connection.query(applyUnfreezeSQL, [
+            customerID, active.id, context.principal.actorKind, context.principal.id, reason, context.requestID,
+            locked.authority.facts.distributorID, locked.authority.facts.partnerID,
+        ]).single()
+        return .done(UnfreezeResult(
+            customerId: customerID, status: .normal, restrictionId: active.id, unfrozenResources: try row.decode(0),
+            releasedResources: try row.decode(1), notRecoverableResourceIds: try row.decode(2)))
+    }
+
+    // MARK: Shared steps
+
+    /// A refusal found after the transaction did something that must persist (a failed
+    /// verification attempt): the transaction commits, then the refusal is thrown.
+    enum Settled<Value: Sendable>: Sendable {
+        case done(Value)
+        case refused(PartnerError)
+    }
+
+    static func settle<Value>(_ settled: Settled<Value>) throws -> Value {
+        switch settled {
+        case .done(let value): return value
+        case .refused(let error): throw error
+        }
+    }
+
+    static func validateBatch(_ customerIDs: [UUID]) throws {
+        guard (1...maximumBatch).contains(customerIDs.count) else {
+            throw PartnerError.validation("customer_ids must list 1 to \(maximumBatch) customers")
+        }
+        guard Set(customerIDs).count == customerIDs.count else {
+            throw PartnerError.validation("customer_ids must not repeat a customer")
+        }
+    }
+
+    /// Checks and consumes the caller's code once, in its own committed transaction, when the
+    /// caller's setting asks for one.
+    func verifyOnce(_ code: String?, purpose: VerificationPurpose, context: ChangeContext) async throws {
+        let principal = context.principal
+        guard principal.kind == .partner || principal.kind == .distributor else { return }
+        let refusal = try await client.withTransaction { connection -> PartnerError? in
+            let table = principal.kind == .partner ? "partners" : "distributors"
+            let rows = try connection.query("SELECT verification_code_required FROM \(table) WHERE id = $1", [principal.id])
+            guard let row = rows.first, try row.decode(0, as: Bool.self) else { return nil }
+            return try VerificationCodes.verify(connection, principal: principal, purpose: purpose, code: code)
+        }
+        if let refusal { throw refusal }
+    }
+
+    /// Runs each customer's change concurrently and lists the outcomes in request order.
+    static func batch<Result: Sendable & Codable & Equatable>(
+        _ customerIDs: [UUID], _ change: @escaping @Sendable (UUID) async throws -> Result
+    ) async -> [BatchOutcome<Result>] {
+        await withTaskGroup(of: (Int, BatchOutcome<Result>).self) { group in
+            for (index, customerID) in customerIDs.enumerated() {
+                group.addTask {
+                    do {
+                        let result = try await change(customerID)
+                        return (index, BatchOutcome(customerId: customerID, outcome: .succeeded, result: result, error: nil))
+                    } catch {
+                        let failure = PartnerError.from(error)
+                        return (index, BatchOutcome(
+                            customerId: customerID, outcome: .failed, result: nil,
+                            error: .init(code: failure.code.rawValue, message: failure.message)))
+                    }
+                }
+            }
+            var outcomes = [BatchOutcome<Result>?](repeating: nil, count: customerIDs.count)
+            for await (index, outcome) in group { outcomes[index] = outcome }
+            return outcomes.compactMap { $0 }
+        }
+    }
+}
+
+extension PartnerError {
+    /// Any error as a domain error: database outages become `service_unavailable`; anything
+    /// unexpected is reported without internals.
+    public static func from(_ error: any Error) -> PartnerError {
+        if let error = error as? PartnerError { return error }
+        if let error = error as? PostgresError, error.isUnavailable || error.isTransient || error.isLockTimeout {
+            return PartnerError(.serviceUnavailable, "the database is unavailable; try again shortly")
+        }
+        return PartnerError(.serviceUnavailable, "the request could not be completed; try again shortly")
+    }
+}

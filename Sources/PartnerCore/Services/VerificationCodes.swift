@@ -1,0 +1,103 @@
+import Foundation
+import Postgres
+
+public enum VerificationPurpose: String, Sendable, Codable, CaseIterable {
+    case freeze, unfreeze
+}
+
+/// The answer to a code request; `code` is set only with `response` delivery.
+public struct IssuedVerificationCode: Sendable, Codable, Equatable {
+    public var id: UUID
+    public var expiresAt: Date
+    public var code: String?
+}
+
+/// Verification codes (DESIGN §2): six digits, stored hashed, valid five minutes, single
+/// use, the newest replacing older ones, locked after five wrong tries, compared in
+/// constant time.
+public struct VerificationCodes: Sendable {
+    public static let lifetime: TimeInterval = 300
+    public static let maximumAttempts = 5
+
+    let client: PostgresClient
+    let delivery: VerificationCodeDelivery
+    /// A new code is refused (`rate_limited`) while the current one is younger than this.
+    let resendInterval: TimeInterval
+
+    public init(client: PostgresClient, delivery: VerificationCodeDelivery, resendInterval: TimeInterval = 10) {
+        self.client = client
+        self.delivery = delivery
+        self.resendInterval = resendInterval
+    }
+
+    /// Issues a code for the caller (a distributor or partner) and delivers it.
+    public func issue(for principal: Principal, purpose: VerificationPurpose) async throws -> IssuedVerificationCode {
+        guard principal.kind == .distributor || principal.kind == .partner else {
+            throw PartnerError(.forbidden, "verification codes are for partners and distributors")
+        }
+        let code = Secrets.newVerificationCode()
+        let id = UUID()
+        let hash = Self.hash(code, id: id)
+        let rows = try await client.query("""
+            INSERT INTO verification_codes (principal_kind, principal_id, purpose, id, code_hash, expires_at)
+            VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))
+            ON CONFLICT (principal_kind, principal_id, purpose) DO UPDATE
+                SET id = EXCLUDED.id, code_hash = EXCLUDED.code_hash, created_at = now(),
+                    expires_at = EXCLUDED.expires_at, failed_attempts = 0, consumed_at = NULL
+                WHERE verification_codes.created_at <= now() - make_interval(secs => $7)
+                   OR verification_codes.consumed_at IS NOT NULL
+            RETURNING expires_at
+            """, [principal.actorKind, principal.id, purpose.rawValue, id, hash, Self.lifetime, resendInterval])
+        guard let row = rows.first else {
+            throw PartnerError(.rateLimited, "a code was sent moments ago; wait a few seconds before asking for another")
+        }
+        let expiresAt: Date = try row.decode(0)
+        try await delivery.deliver(code: code, id: id, to: principal, purpose: purpose, expiresAt: expiresAt)
+        return IssuedVerificationCode(id: id, expiresAt: expiresAt, code: delivery.returnsCode ? code : nil)
+    }
+
+    static func hash(_ code: String, id: UUID) -> Data {
+        Secrets.sha256("\(id.uuidString.lowercased()):\(code)")
+    }
+
+    /// Checks and consumes the caller's current code inside the caller's transaction.
+    /// Returns the refusal to report, if any; a wrong code's failed attempt is written
+    /// either way, so the caller must commit before throwing the refusal.
+    static func verify(
+        _ connection: PostgresConnection, principal: Principal, purpose: VerificationPurpose, code: String?
+    ) throws -> PartnerError? {
+        guard let code = code?.trimmingCharacters(in: .whitespaces), !code.isEmpty else {
+            return PartnerError(.verificationCodeRequired, "a verification code is required; request one first")
+        }
+        let rows = try connection.query("""
+            SELECT id, code_hash, failed_attempts, consumed_at IS NOT NULL, expires_at <= now()
+            FROM verification_codes WHERE principal_kind = $1 AND principal_id = $2 AND purpose = $3
+            FOR UPDATE
+            """, [principal.actorKind, principal.id, purpose.rawValue])
+        guard let row = rows.first else {
+            return PartnerError(.verificationCodeInvalid, "no verification code was requested; request one first")
+        }
+        let failedAttempts: Int = try row.decode(2)
+        if failedAttempts >= maximumAttempts {
+            return PartnerError(.verificationCodeLocked, "too many wrong codes; request a new one")
+        }
+        if try row.decode(3, as: Bool.self) || row.decode(4, as: Bool.self) {
+            return PartnerError(.verificationCodeInvalid, "the verification code has expired or was already used; request a new one")
+        }
+        let id: UUID = try row.decode(0)
+        let shapeOK = code.count == 6 && code.allSatisfy(\.isASCII) && code.allSatisfy(\.isNumber)
+        let matches = Secrets.constantTimeEqual(hash(code, id: id), try row.decode(1, as: Data.self))
+        guard shapeOK && matches else {
+            try connection.execute("""
+                UPDATE verification_codes SET failed_attempts = failed_attempts + 1
+                WHERE principal_kind = $1 AND principal_id = $2 AND purpose = $3
+                """, [principal.actorKind, principal.id, purpose.rawValue])
+            return PartnerError(.verificationCodeInvalid, "the verification code is wrong")
+        }
+        try connection.execute("""
+            UPDATE verification_codes SET consumed_at = now()
+            WHERE principal_kind = $1 AND principal_id = $2 AND purpose = $3
+            """, [principal.actorKind, principal.id, purpose.rawValue])
+        return nil
+    }
+}

@@ -1,0 +1,161 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PartnerCore
+import Postgres
+
+/// `partner-center retention-sweep`: the cron job that releases resources whose retention
+/// period has passed. Progress goes to stderr, the summary to stdout (`--json` for scripts).
+struct RetentionSweepCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retention-sweep",
+        abstract: "Delete the data of frozen resources past their retention period and release them.",
+        discussion: """
+            Safe to run from several hosts at once and to kill at any point: each batch is one \
+            short transaction, claimed with SKIP LOCKED. SIGTERM or SIGINT finish the current \
+            batch and exit. Exit status 0 when done, 1 on failure.
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Resources released per transaction.")
+    var batchSize = 1000
+
+    @Option(help: "Stop after this many batches (the next run continues).")
+    var maxBatches: Int?
+
+    @Flag(help: "Report what is due and change nothing.")
+    var dryRun = false
+
+    @Option(help: "Seconds before its deadline that a resource gets its expiring-soon event.")
+    var warningWindow: Int = 3 * 86_400
+
+    @Flag(help: "Print the summary as JSON.")
+    var json = false
+
+    @Option(help: "Also write the summary in Prometheus text format to this file (node_exporter textfile collector).")
+    var textfile: String?
+
+    func validate() throws {
+        guard (1...100_000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 100000") }
+        if let maxBatches, maxBatches < 1 { throw ValidationError("--max-batches must be at least 1") }
+        guard warningWindow >= 0 else { throw ValidationError("--warning-window must not be negative") }
+    }
+
+    func run() async throws {
+        let logger = Logger(label: "retention-sweep")
+        let stop = StopSignals()
+        let options = RetentionSweep.Options(
+            batchSize: batchSize, maxBatches: maxBatches, dryRun: dryRun, warningWindow: TimeInterval(warningWindow))
+        let report: RetentionSweep.Report
+        do {
+            report = try await database.withClient(applicationName: "partner-center retention-sweep", logger: logger) { client in
+                try await Self.requireSchema(client)
+                return try await RetentionSweep(client: client).run(options, shouldStop: { stop.requested }) { progress in
+                    Self.printProgress(progress)
+                }
+            }
+        } catch let error as PostgresError {
+            Self.fail(error.isUnavailable ? "database unreachable: \(error.message)" : "database error: \(error.message)")
+        } catch let error as PartnerError {
+            Self.fail(error.message)
+        }
+        if let textfile { try Self.writeTextfile(report, to: textfile) }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else if report.dryRun {
+            print("dry run: \(report.due) resources due for release, \(report.warned) due an expiring-soon event; nothing changed")
+        } else {
+            print(String(
+                format: "released %d resources in %d batches (%.0f rows/s, longest batch %.3f s), %d expiring-soon events%@",
+                report.released, report.batches, report.rowsPerSecond, report.longestBatchSeconds, report.warned,
+                report.stoppedEarly ? "; stopped early, work may remain" : ""))
+        }
+    }
+
+    /// A clear message instead of a SQL error when `migrate` was never run.
+    static func requireSchema(_ client: PostgresClient) async throws {
+        let present: Bool = try await client.query("SELECT to_regclass('resources') IS NOT NULL").single().decode(0)
+        guard present else { fail("the schema is not migrated: run `partner-center migrate` first") }
+    }
+
+    static func printProgress(_ report: RetentionSweep.Report) {
+        guard !report.dryRun else { return }
+        let line = String(
+            format: "batch %d: %d released, %d warned, %.0f rows/s\n", report.batches, report.released, report.warned,
+            report.rowsPerSecond)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("retention-sweep: error: \(message)\n".utf8))
+        Foundation.exit(1)
+    }
+
+    static func writeTextfile(_ report: RetentionSweep.Report, to path: String) throws {
+        let text = """
+            # HELP partner_center_sweep_released_resources Resources released by the last retention sweep.
+            # TYPE partner_center_sweep_released_resources gauge
+            partner_center_sweep_released_resources \(report.released)
+            # HELP partner_center_sweep_warned_resources Expiring-soon events emitted by the last retention sweep.
+            # TYPE partner_center_sweep_warned_resources gauge
+            partner_center_sweep_warned_resources \(report.warned)
+            # HELP partner_center_sweep_batches Batches run by the last retention sweep.
+            # TYPE partner_center_sweep_batches gauge
+            partner_center_sweep_batches \(report.batches)
+            # HELP partner_center_sweep_duration_seconds Duration of the last retention sweep.
+            # TYPE partner_center_sweep_duration_seconds gauge
+            partner_center_sweep_duration_seconds \(report.seconds)
+            # HELP partner_center_sweep_longest_batch_seconds Longest batch transaction of the last retention sweep.
+            # TYPE partner_center_sweep_longest_batch_seconds gauge
+            partner_center_sweep_longest_batch_seconds \(report.longestBatchSeconds)
+            # HELP partner_center_sweep_last_success_timestamp_seconds When the last retention sweep finished.
+            # TYPE partner_center_sweep_last_success_timestamp_seconds gauge
+            partner_center_sweep_last_success_timestamp_seconds \(Int(Date().timeIntervalSince1970))
+
+            """
+        // Written beside the target and renamed, so the collector never reads half a file.
+        let temporary = path + ".tmp"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
+        _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: temporary))
+    }
+}
+
+/// SIGTERM and SIGINT ask the sweep to stop after its current batch.
+///
+/// `@unchecked Sendable`: the flag is guarded by a lock and the signal sources are set once
+/// in `init` and only kept alive afterwards.
+final class StopSignals: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = false
+    private var sources: [any DispatchSourceSignal] = []
+
+    init() {
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { [weak self] in
+                self?.request()
+                FileHandle.standardError.write(Data("retention-sweep: stopping after the current batch\n".utf8))
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    private func request() {
+        lock.lock()
+        flag = true
+        lock.unlock()
+    }
+
+    var requested: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return flag
+    }
+}

@@ -8,7 +8,7 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "PartnerCenter",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "partner-center", targets: ["partner-center"]),
         .library(name: "Postgres", targets: ["Postgres"]),
@@ -58,6 +58,7 @@ let package = Package(
             dependencies: [
                 "PartnerCore",
                 "Postgres",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -18,6 +18,14 @@ public struct APIKeys: Sendable {
 
     /// Creates a key for an existing principal (`not_found` when there is none).
     public func create(kind: Principal.Kind, principalID: UUID, context: ChangeContext) async throws -> CreatedAPIKey {
+        try context.principal.requireOperator()
+        guard kind != .operator else {
+            throw PartnerError.validation("operator keys are created on the command line: partner-center api-key create --operator")
+        }
+        return try await insert(kind: kind, principalID: principalID, context: context)
+    }
+
+    private func insert(kind: Principal.Kind, principalID: UUID, context: ChangeContext) async throws -> CreatedAPIKey {
         let token = Secrets.newAPIToken()
         let prefix = String(token.prefix(10))
         let hash = Secrets.sha256(token)
@@ -44,7 +52,7 @@ public struct APIKeys: Sendable {
         let operatorID: UUID = try await client.query(
             "INSERT INTO operators (name) VALUES ($1) RETURNING id", [name]).single().decode(0)
         let context = ChangeContext(principal: Principal(kind: .operator, id: operatorID), requestID: "cli")
-        return try await create(kind: .operator, principalID: operatorID, context: context)
+        return try await insert(kind: .operator, principalID: operatorID, context: context)
     }
 
     /// The tenant scope of a principal, or `nil` when it does not exist.

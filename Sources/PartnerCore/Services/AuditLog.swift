@@ -70,6 +70,9 @@ public struct AuditLog: Sendable {
             guard let id = Int64(position) else { throw PartnerError.validation("cursor is not one this service returned") }
             return id
         }
+        if let customerID {
+            try await Customers(client: client).requireVisible(principal, customerID: customerID)
+        }
         let scopeColumn: String
         switch principal.kind {
         case .operator: scopeColumn = "NULL"

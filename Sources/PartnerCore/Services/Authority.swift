@@ -70,3 +70,12 @@ extension Principal {
         }
     }
 }
+
+extension Principal {
+    /// Provisioning and key management are the platform operator's.
+    func requireOperator() throws {
+        guard kind == .operator else {
+            throw PartnerError(.forbidden, "only the platform operator provisions distributors, partners, customers, resources and keys")
+        }
+    }
+}

@@ -34,6 +34,7 @@ public struct Provisioning: Sendable {
     public init(client: PostgresClient) { self.client = client }
 
     public func createDistributor(name: String, retentionSeconds: Int?, context: ChangeContext) async throws -> Distributor {
+        try context.principal.requireOperator()
         let name = try Validate.name(name)
         let retention = try Validate.retention(retentionSeconds ?? 1_296_000)
         return try await client.withTransaction { connection in
@@ -50,6 +51,7 @@ public struct Provisioning: Sendable {
     }
 
     public func createPartner(distributorID: UUID, name: String, context: ChangeContext) async throws -> Partner {
+        try context.principal.requireOperator()
         let name = try Validate.name(name)
         return try await client.withTransaction { connection in
             let rows = try connection.query(
@@ -65,6 +67,7 @@ public struct Provisioning: Sendable {
     }
 
     public func createCustomer(partnerID: UUID, name: String, context: ChangeContext) async throws -> UUID {
+        try context.principal.requireOperator()
         let name = try Validate.name(name)
         return try await client.withTransaction { connection in
             let rows = try connection.query(
@@ -102,6 +105,7 @@ public struct Provisioning: Sendable {
         """
 
     public func createResources(customerID: UUID, _ request: ResourceProvisioning, context: ChangeContext) async throws -> ProvisionedResources {
+        try context.principal.requireOperator()
         let type = try Validate.resourceType(request.type)
         let count = request.count ?? 1
         guard (1...Self.maximumBulkCount).contains(count) else {
@@ -139,6 +143,7 @@ public struct Provisioning: Sendable {
 
     /// Changes a distributor's status or retention period.
     public func updateDistributor(id: UUID, status: TenantStatus?, retentionSeconds: Int?, context: ChangeContext) async throws -> Distributor {
+        try context.principal.requireOperator()
         guard status != nil || retentionSeconds != nil else {
             throw PartnerError.validation("nothing to change: give status or retention_seconds")
         }
@@ -158,6 +163,7 @@ public struct Provisioning: Sendable {
 
     /// Changes a partner's status or its own retention period.
     public func updatePartner(id: UUID, status: TenantStatus?, retentionSeconds: Int?, context: ChangeContext) async throws -> Partner {
+        try context.principal.requireOperator()
         guard status != nil || retentionSeconds != nil else {
             throw PartnerError.validation("nothing to change: give status or retention_seconds")
         }

@@ -34,8 +34,8 @@ enum Validate {
 
     static func resourceType(_ type: String?) throws -> String {
         let trimmed = (type ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...64).contains(trimmed.count),
-            trimmed.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "._-/".unicodeScalars.contains($0) })
+        guard trimmed == (type ?? ""), (1...64).contains(trimmed.count),
+            trimmed.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-/".unicodeScalars.contains($0)) })
         else {
             throw PartnerError.validation("type must be 1 to 64 letters, digits or . _ - /")
         }

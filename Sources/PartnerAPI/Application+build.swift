@@ -1,0 +1,43 @@
+import Hummingbird
+import Logging
+import PartnerCore
+import Postgres
+
+/// Wires configuration, the database client, the services and the routes into one
+/// application. The database client runs as a service of the application, so graceful
+/// shutdown (SIGTERM) stops the server first, lets in-flight requests finish, then closes
+/// the pool.
+public func buildApplication(
+    configuration: APIConfiguration, client: PostgresClient, logger: Logger
+) -> some ApplicationProtocol {
+    let services = PartnerServices(client: client, codeDelivery: configuration.codeDelivery)
+    let router = buildRouter(configuration: configuration, services: services)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "partner-center"),
+        services: [client],
+        logger: logger)
+}
+
+/// The routes of DESIGN §4 behind their middleware; also what tests drive directly.
+public func buildRouter(configuration: APIConfiguration, services: PartnerServices) -> Router<AppRequestContext> {
+    _ = AppMetrics.registry
+    let router = Router(context: AppRequestContext.self)
+    // Metrics outermost, so they count the statuses the error middleware actually sends.
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: ErrorMiddleware())
+    OperationsController(client: services.client).register(on: router)
+
+    let endpoint = Endpoint(idempotency: services.idempotency, maximumBodySize: configuration.maximumBodySize)
+    let v1 = router.group("v1")
+        .add(middleware: AuthenticationMiddleware(
+            cache: PrincipalCache(apiKeys: services.apiKeys, lifetimeSeconds: configuration.principalCacheSeconds)))
+    ProvisioningController(services: services, endpoint: endpoint).register(on: v1)
+    FreezePermissionController(services: services, endpoint: endpoint).register(on: v1)
+    CustomerController(services: services, endpoint: endpoint).register(on: v1)
+    RestrictionController(services: services, endpoint: endpoint).register(on: v1)
+    AccountController(services: services, endpoint: endpoint).register(on: v1)
+    OrderController(services: services, endpoint: endpoint).register(on: v1)
+    FeedController(services: services, endpoint: endpoint).register(on: v1)
+    return router
+}

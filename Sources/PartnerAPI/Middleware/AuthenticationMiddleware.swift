@@ -1,0 +1,62 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import PartnerCore
+import Synchronization
+
+/// Resolves `Authorization: Bearer <key>` to its principal for every /v1 request; a missing
+/// or unknown key is 401 `unauthenticated`.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    let cache: PrincipalCache
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            throw PartnerError(.unauthenticated, "send an API key as 'Authorization: Bearer <key>'")
+        }
+        let token = header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
+        guard let principal = try await cache.principal(for: token) else {
+            throw PartnerError(.unauthenticated, "the API key is unknown or revoked")
+        }
+        var context = context
+        context.principal = principal
+        context.logger[metadataKey: "principal"] = "\(principal.kind.rawValue):\(principal.id)"
+        return try await next(request, context)
+    }
+}
+
+/// Principals by token for a few seconds, so the key lookup is not on every request's
+/// path, while a revoked key stops working within `lifetime`.
+final class PrincipalCache: Sendable {
+    private struct Entry {
+        var principal: Principal?
+        var expires: ContinuousClock.Instant
+    }
+
+    private let apiKeys: APIKeys
+    private let lifetime: Duration
+    private let entries = Mutex<[String: Entry]>([:])
+    private static let capacity = 10_000
+
+    init(apiKeys: APIKeys, lifetimeSeconds: Double) {
+        self.apiKeys = apiKeys
+        self.lifetime = .milliseconds(Int64(lifetimeSeconds * 1000))
+    }
+
+    func principal(for token: String) async throws -> Principal? {
+        let now = ContinuousClock.now
+        if let entry = entries.withLock({ $0[token] }), entry.expires > now {
+            return entry.principal
+        }
+        let principal = try await apiKeys.authenticate(token: token)
+        entries.withLock { entries in
+            if entries.count >= Self.capacity {
+                entries = entries.filter { $0.value.expires > now }
+                if entries.count >= Self.capacity { entries.removeAll() }
+            }
+            entries[token] = Entry(principal: principal, expires: now.advanced(by: lifetime))
+        }
+        return principal
+    }
+}

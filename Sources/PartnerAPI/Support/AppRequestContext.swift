@@ -1,0 +1,27 @@
+import Foundation
+import Hummingbird
+import PartnerCore
+
+/// Per-request state: the request id (echoed as `X-Request-ID` and written to the audit
+/// log) and the authenticated principal.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var requestID: String
+    public var principal: Principal?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.requestID = UUID().uuidString.lowercased()
+        self.principal = nil
+    }
+
+    /// The authenticated principal; the authentication middleware guarantees one under /v1.
+    func requirePrincipal() throws -> Principal {
+        guard let principal else { throw PartnerError(.unauthenticated, "send an API key as 'Authorization: Bearer <key>'") }
+        return principal
+    }
+
+    func change() throws -> ChangeContext {
+        ChangeContext(principal: try requirePrincipal(), requestID: requestID)
+    }
+}

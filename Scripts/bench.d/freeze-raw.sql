@@ -1,0 +1,25 @@
+-- The freeze of one customer as raw SQL: the same locks and writes the service performs
+-- (restriction, status, every active pay-per-use resource, chunked outbox events, audit),
+-- run through psql as the baseline of Scripts/bench.
+\set ON_ERROR_STOP on
+BEGIN;
+SELECT c.status FROM customers c JOIN partners p ON p.id = c.partner_id JOIN distributors d ON d.id = p.distributor_id
+WHERE c.id = :'cid' FOR UPDATE OF c FOR SHARE OF p, d;
+SELECT EXISTS (SELECT 1 FROM freeze_permission_grants WHERE partner_id = :'pid' AND revoked_at IS NULL);
+INSERT INTO restrictions (customer_id, id, type, reason, applied_by_kind, applied_by_id, agreement_version)
+VALUES (:'cid', :'rid', 'purchase_and_resources', 'bench baseline', 'distributor', :'did', '2024-01');
+UPDATE customers SET status = 'frozen', updated_at = now() WHERE id = :'cid';
+WITH frozen AS (
+    UPDATE resources SET state = 'frozen', frozen_at = now(), retention_until = now() + interval '15 days',
+                         restriction_id = :'rid', retention_warned_at = NULL, updated_at = now()
+    WHERE customer_id = :'cid' AND state = 'active' AND billing_mode = 'pay_per_use'
+    RETURNING id
+)
+INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data)
+SELECT 'resources.frozen', :'did', :'pid', :'cid', jsonb_build_object('restriction_id', :'rid'::uuid, 'resource_ids', jsonb_agg(id))
+FROM (SELECT id, (row_number() OVER () - 1) / 1000 AS chunk FROM frozen) chunks GROUP BY chunk;
+INSERT INTO audit_events (actor_kind, actor_id, action, target_kind, target_id, distributor_id, partner_id, customer_id, reason, details)
+VALUES ('distributor', :'did', 'customer.restricted', 'customer', :'cid', :'did', :'pid', :'cid', 'bench baseline', '{}');
+INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data)
+VALUES ('customer.restricted', :'did', :'pid', :'cid', jsonb_build_object('restriction_id', :'rid'::uuid));
+COMMIT;

@@ -13,11 +13,15 @@ public struct APIConfiguration: Sendable {
     /// How long an authenticated key is trusted before it is looked up again, so a revoked
     /// key stops working within this time.
     public var principalCacheSeconds: Double
+    /// Serve the console from this folder instead of the bundled copy (for editing it).
+    public var consoleDirectory: String?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, environment: String = "development",
-        codeDelivery: VerificationCodeDelivery, maximumBodySize: Int = 1 << 20, principalCacheSeconds: Double = 5
+        codeDelivery: VerificationCodeDelivery, maximumBodySize: Int = 1 << 20, principalCacheSeconds: Double = 5,
+        consoleDirectory: String? = nil
     ) {
+        self.consoleDirectory = consoleDirectory
         self.host = host
         self.port = port
         self.environment = environment

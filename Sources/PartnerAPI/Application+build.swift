@@ -27,6 +27,7 @@ public func buildRouter(configuration: APIConfiguration, services: PartnerServic
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorMiddleware())
     OperationsController(client: services.client).register(on: router)
+    ConsoleController(directory: configuration.consoleDirectory).register(on: router)
 
     let endpoint = Endpoint(idempotency: services.idempotency, maximumBodySize: configuration.maximumBodySize)
     let v1 = router.group("v1")

@@ -29,6 +29,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Where webhook delivery posts codes (default: $VERIFICATION_CODE_WEBHOOK_URL).")
     var verificationCodeWebhookURL: String?
 
+    @Option(help: "Serve the console from this folder instead of the bundled copy (while editing it).")
+    var consoleDir: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error (default: $LOG_LEVEL or info).")
     var logLevel: String?
 
@@ -49,7 +52,8 @@ struct ServeCommand: AsyncParsableCommand {
         let portNumber = port ?? env["PORT"].flatMap(Int.init) ?? 8080
         guard (1...65_535).contains(portNumber) else { throw ValidationError("the port must be between 1 and 65535") }
         let configuration = APIConfiguration(
-            host: host ?? env["HOST"] ?? "127.0.0.1", port: portNumber, environment: environmentName, codeDelivery: delivery)
+            host: host ?? env["HOST"] ?? "127.0.0.1", port: portNumber, environment: environmentName, codeDelivery: delivery,
+            consoleDirectory: consoleDir)
         let client = PostgresClient(
             configuration: try database.clientConfiguration(applicationName: "partner-center serve"), logger: logger)
         logger.notice("starting", metadata: [

@@ -1,0 +1,38 @@
+"""A small JSON-over-HTTP client for the reliability drills (standard library only)."""
+import http.client
+import json
+
+
+class API:
+    def __init__(self, port, token=None, timeout=30):
+        self.port = port
+        self.token = token
+        self.timeout = timeout
+
+    def call(self, method, path, body=None, token=None):
+        """Returns (status, parsed JSON body or None). A refused or dropped connection is
+        reported as status 0, so drills can count it instead of crashing."""
+        headers = {"Content-Type": "application/json"}
+        bearer = token or self.token
+        if bearer:
+            headers["Authorization"] = "Bearer " + bearer
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+        try:
+            connection.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+            response = connection.getresponse()
+            raw = response.read()
+            try:
+                parsed = json.loads(raw) if raw else None
+            except ValueError:
+                parsed = None
+            return response.status, parsed
+        except (ConnectionError, OSError, http.client.HTTPException):
+            return 0, None
+        finally:
+            connection.close()
+
+    def must(self, method, path, body=None, token=None, expect=(200, 201, 202)):
+        status, parsed = self.call(method, path, body, token)
+        if status not in expect:
+            raise RuntimeError(f"{method} {path} answered {status}: {parsed}")
+        return parsed

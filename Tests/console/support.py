@@ -1,0 +1,330 @@
+"""Helpers for the console tests: a small API client for arranging data, and a page object
+that drives the console in the browser (sign in, rows, the operation dialog, screenshots)."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from selenium.common.exceptions import (
+    NoAlertPresentException,
+    NoSuchElementException,
+    StaleElementReferenceException,
+    TimeoutException,
+)
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+WAIT_SECONDS = 15
+XSS_NAME = "<img src=x onerror=alert(1)>"
+
+
+# --- the API, for arranging and checking state -------------------------------------------
+
+
+class ApiFailure(AssertionError):
+    def __init__(self, method: str, path: str, status: int, body: object):
+        super().__init__(f"{method} {path} answered {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+class Api:
+    """A JSON client for the server under test (urllib only)."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url.rstrip("/")
+
+    def call(self, token: str | None, method: str, path: str, body: object = None,
+             expect: tuple[int, ...] = (200, 201, 202)) -> dict:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base_url + path, data=data, method=method)
+        request.add_header("Accept", "application/json")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, raw = error.code, error.read()
+        payload = json.loads(raw) if raw else {}
+        if status not in expect:
+            raise ApiFailure(method, path, status, payload)
+        return payload
+
+
+@dataclass
+class Principal:
+    kind: str
+    id: str
+    name: str
+    token: str
+
+
+@dataclass
+class World:
+    """The seeded demo world plus builders for fresh, isolated tenants per test."""
+
+    api: Api
+    operator: Principal
+    distributor: Principal
+    partner: Principal
+    partner_without_permission: Principal
+    customer: Principal
+    created: list = field(default_factory=list)
+
+    # builders (through the operator, as provisioning is the operator's job)
+    def new_distributor(self, name: str | None = None, retention_seconds: int | None = None) -> Principal:
+        body: dict = {"name": name or f"Distributor {uuid.uuid4().hex[:6]}"}
+        if retention_seconds is not None:
+            body["retention_seconds"] = retention_seconds
+        created = self.api.call(self.operator.token, "POST", "/v1/distributors", body)
+        return Principal("distributor", created["id"].upper(), body["name"], self.key("distributor", created["id"]))
+
+    def new_partner(self, granted: bool = True, distributor: Principal | None = None, name: str | None = None) -> Principal:
+        distributor = distributor or self.distributor
+        name = name or f"Partner {uuid.uuid4().hex[:6]}"
+        created = self.api.call(self.operator.token, "POST", "/v1/partners",
+                                {"distributor_id": distributor.id, "name": name})
+        partner = Principal("partner", created["id"].upper(), name, self.key("partner", created["id"]))
+        if granted:
+            self.api.call(distributor.token, "PUT", f"/v1/partners/{partner.id}/freeze-permission")
+        return partner
+
+    def new_customer(self, partner: Principal, name: str | None = None, pay_per_use: int = 4, prepaid: int = 2) -> dict:
+        name = name or f"Customer {uuid.uuid4().hex[:6]}"
+        created = self.api.call(self.operator.token, "POST", "/v1/customers", {"partner_id": partner.id, "name": name})
+        customer_id = created["id"].upper()
+        if pay_per_use:
+            self.api.call(self.operator.token, "POST", f"/v1/customers/{customer_id}/resources",
+                          {"type": "ecs.instance", "billing_mode": "pay_per_use", "count": pay_per_use, "data_bytes": 4096})
+        if prepaid:
+            self.api.call(self.operator.token, "POST", f"/v1/customers/{customer_id}/resources",
+                          {"type": "rds.instance", "billing_mode": "prepaid", "count": prepaid})
+        return {"id": customer_id, "name": name, "partner_id": partner.id}
+
+    def key(self, kind: str, principal_id: str) -> str:
+        created = self.api.call(self.operator.token, "POST", "/v1/api-keys",
+                                {"principal_kind": kind, "principal_id": principal_id})
+        return created["token"]
+
+    # reads and actions as a given principal
+    def get_customer(self, who: Principal, customer_id: str) -> dict:
+        return self.api.call(who.token, "GET", f"/v1/customers/{customer_id}")
+
+    def freeze(self, who: Principal, customer_id: str, type_: str = "purchase_and_resources", reason: str = "Arranged by the test") -> dict:
+        body = {"type": type_, "reason": reason}
+        if type_ == "purchase_and_resources":
+            body["agreement_accepted"] = True
+        return self.api.call(who.token, "POST", f"/v1/customers/{customer_id}/freeze", body)
+
+    def unfreeze(self, who: Principal, customer_id: str, reason: str = "Lifted by the test") -> dict:
+        return self.api.call(who.token, "POST", f"/v1/customers/{customer_id}/unfreeze", {"reason": reason})
+
+    def permission(self, distributor: Principal, partner: Principal) -> dict:
+        return self.api.call(distributor.token, "GET", f"/v1/partners/{partner.id}/freeze-permission")
+
+
+SEED_LINE = re.compile(r"^(?P<role>\S+)\s+(?P<name>.*?)\s+\[(?P<id>[0-9a-fA-F-]{36})\]\s+(?P<token>\S+)\s*$")
+
+
+def parse_seed_output(text: str) -> dict[str, Principal]:
+    kinds = {"operator": "operator", "distributor": "distributor", "partner": "partner",
+             "partner-without-permission": "partner", "customer": "customer"}
+    found: dict[str, Principal] = {}
+    for line in text.splitlines():
+        match = SEED_LINE.match(line)
+        if match and match["role"] in kinds:
+            found[match["role"]] = Principal(kinds[match["role"]], match["id"].upper(), match["name"], match["token"])
+    missing = set(kinds) - set(found)
+    if missing:
+        raise RuntimeError(f"seed-demo printed no token for {sorted(missing)}; output was:\n{text}")
+    return found
+
+
+# --- the console in the browser ------------------------------------------------------------
+
+
+class Console:
+    """The partner console, as a user drives it."""
+
+    def __init__(self, driver: WebDriver, base_url: str, shots: Path, test_name: str):
+        self.driver = driver
+        self.base_url = base_url.rstrip("/")
+        self.shots = shots
+        self.test_name = test_name
+        self.shot_count = 0
+
+    # basics
+    def wait(self, condition, message: str = "", timeout: float = WAIT_SECONDS):
+        def safe(driver):
+            try:
+                return condition(driver)
+            except (NoSuchElementException, StaleElementReferenceException):
+                return False
+        return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(safe, message)
+
+    def find(self, css: str, root: WebElement | None = None) -> WebElement:
+        return (root or self.driver).find_element(By.CSS_SELECTOR, css)
+
+    def find_all(self, css: str, root: WebElement | None = None) -> list[WebElement]:
+        return (root or self.driver).find_elements(By.CSS_SELECTOR, css)
+
+    def visible(self, css: str, timeout: float = WAIT_SECONDS) -> WebElement:
+        return self.wait(lambda d: (lambda e: e if e.is_displayed() else False)(d.find_element(By.CSS_SELECTOR, css)),
+                         f"{css} never became visible", timeout)
+
+    def gone(self, css: str, timeout: float = WAIT_SECONDS) -> None:
+        self.wait(lambda d: all(not e.is_displayed() for e in d.find_elements(By.CSS_SELECTOR, css)),
+                  f"{css} is still visible", timeout)
+
+    def click(self, target: WebElement | str) -> None:
+        """Clicks like a user who first scrolled the element to the middle of the window
+        (WebDriver only scrolls when the element is off-screen, and the top bar is sticky)."""
+        element = self.find(target) if isinstance(target, str) else target
+        self.js("arguments[0].scrollIntoView({block: 'center', inline: 'nearest'})", element)
+        element.click()
+
+    def text_of(self, css: str) -> str:
+        return self.find(css).text
+
+    def wait_text(self, css: str, expected: str, timeout: float = WAIT_SECONDS) -> WebElement:
+        self.wait(lambda d: expected in d.find_element(By.CSS_SELECTOR, css).text,
+                  f"{css} never showed {expected!r}", timeout)
+        return self.find(css)
+
+    def js(self, script: str, *args):
+        return self.driver.execute_script(script, *args)
+
+    def active_id(self) -> str:
+        return self.js("return document.activeElement ? document.activeElement.id : ''")
+
+    def shot(self, step: str) -> Path:
+        self.shot_count += 1
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", step)
+        path = self.shots / f"{self.test_name}-{self.shot_count:02d}-{safe}.png"
+        self.driver.save_screenshot(str(path))
+        return path
+
+    def assert_no_alert(self) -> None:
+        try:
+            alert = self.driver.switch_to.alert
+        except NoAlertPresentException:
+            return
+        text = alert.text
+        alert.dismiss()
+        raise AssertionError(f"an alert opened: {text!r}")
+
+    # session
+    def open(self, fragment: str = "") -> None:
+        self.driver.get(f"{self.base_url}/console{fragment}")
+
+    def session_storage(self) -> dict:
+        return self.js("const o = {}; for (let i = 0; i < sessionStorage.length; i++) { const k = sessionStorage.key(i); o[k] = sessionStorage.getItem(k); } return o;")
+
+    def sign_in(self, token: str, expect_role: str | None = None) -> None:
+        self.open()
+        field = self.visible("#signin-key")
+        field.clear()
+        field.send_keys(token)
+        self.find("#signin-submit").click()
+        self.visible("#app")
+        if expect_role:
+            self.wait_text("#account-role", expect_role.capitalize())
+        self.wait_rows_loaded()
+
+    def sign_out(self) -> None:
+        self.find("#signout").click()
+        self.visible("#signin-key")
+
+    # Customer Management
+    def wait_rows_loaded(self) -> None:
+        self.wait(lambda d: d.find_element(By.ID, "customers-table").get_attribute("aria-busy") is None
+                  and not d.find_elements(By.CSS_SELECTOR, "#customers-body tr.placeholder:not(.empty):not(.error)"),
+                  "the customer table never finished loading")
+
+    def row(self, customer_id: str, timeout: float = WAIT_SECONDS) -> WebElement:
+        css = f'#customers-body tr[data-customer-id="{customer_id.upper()}"]'
+        return self.wait(lambda d: d.find_element(By.CSS_SELECTOR, css), f"no row for {customer_id}", timeout)
+
+    def row_ids(self) -> list[str]:
+        return [row.get_attribute("data-customer-id") for row in self.find_all("#customers-body tr[data-customer-id]")]
+
+    def wait_row_status(self, customer_id: str, status: str) -> WebElement:
+        css = f'#customers-body tr[data-customer-id="{customer_id.upper()}"][data-status="{status}"]'
+        return self.wait(lambda d: d.find_element(By.CSS_SELECTOR, css),
+                         f"the row of {customer_id} never showed status {status}")
+
+    def op_button(self, customer_id: str, label: str) -> WebElement:
+        row = self.row(customer_id)
+        for button in self.find_all("button.op-link", row):
+            if button.text.strip() == label:
+                return button
+        raise AssertionError(f"row {customer_id} has no operation {label!r}; it has "
+                             f"{[b.text for b in self.find_all('button.op-link', row)]}")
+
+    def row_operations(self, customer_id: str) -> list[str]:
+        return [b.text.strip() for b in self.find_all("button.op-link", self.row(customer_id))]
+
+    # the operation dialog
+    def open_operation(self, customer_id: str, label: str) -> WebElement:
+        self.click(self.op_button(customer_id, label))
+        return self.dialog_open()
+
+    def dialog_open(self) -> WebElement:
+        dialog = self.wait(lambda d: (lambda e: e if e.get_attribute("open") is not None else False)(d.find_element(By.ID, "op-dialog")),
+                           "the operation dialog never opened")
+        self.wait(lambda d: self.active_id() == "op-reason", "the reason field was not focused on open")
+        return dialog
+
+    def dialog_closed(self) -> None:
+        self.wait(lambda d: d.find_element(By.ID, "op-dialog").get_attribute("open") is None, "the operation dialog stayed open")
+
+    def type_reason(self, text: str) -> None:
+        field = self.find("#op-reason")
+        field.clear()
+        field.send_keys(text)
+
+    def press_ok(self) -> None:
+        self.find("#op-ok").click()
+
+    def dialog_error(self) -> str:
+        return self.visible("#op-error").text
+
+    def wait_success_notice(self) -> str:
+        self.wait_text("#notice-text", "The operation is successful.")
+        return self.text_of("#notice-text")
+
+    def escape(self) -> None:
+        self.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+
+    def set_status_filter(self, value: str) -> None:
+        Select(self.find("#status-filter")).select_by_value(value)
+        self.wait_rows_loaded()
+
+    def set_page_size(self, value: int) -> None:
+        Select(self.find("#page-size")).select_by_value(str(value))
+        self.wait_rows_loaded()
+
+
+def wait_for(condition, timeout: float = WAIT_SECONDS, message: str = "condition never held"):
+    """Polls a plain Python condition (e.g. an API read) until it is truthy."""
+    import time
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = condition()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise TimeoutException(f"{message} (last value: {last!r})")

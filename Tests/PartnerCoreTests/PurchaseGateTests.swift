@@ -132,6 +132,9 @@ struct PurchaseGateTests {
                 .buy(type: "ecs", billingMode: .payPerUse, termMonths: nil, spec: .array([])),
                 .renew(resourceID: prepaid, termMonths: 0),
                 .change(resourceID: prepaid, spec: .string("big")),
+                // jsonb cannot hold NUL (\u0000), in a value or in a key.
+                .change(resourceID: prepaid, spec: .object(["note": .array([.string("a\u{0}b")])])),
+                .buy(type: "ecs", billingMode: .payPerUse, termMonths: nil, spec: .object(["k\u{0}": .null])),
             ]
             for request in requests {
                 try await expectRefusal(.validationFailed, client) {

@@ -82,6 +82,7 @@ public struct PurchaseGate: Sendable {
             } order: { (months, nil) }
         case .change(let resourceID, let spec):
             guard spec.isObject else { throw PartnerError.validation("spec must be a JSON object") }
+            guard !spec.containsNUL else { throw Self.specWithNUL }
             let json = try PostgresJSON(encoding: spec)
             return try await modify(customerID, resourceID, action: "change", context: context) { connection, _ in
                 try connection.query("""
@@ -104,6 +105,7 @@ public struct PurchaseGate: Sendable {
         }
         let spec = spec ?? .object([:])
         guard spec.isObject else { throw PartnerError.validation("spec must be a JSON object") }
+        guard !spec.containsNUL else { throw Self.specWithNUL }
         let json = try PostgresJSON(encoding: spec)
         let resourceID = UUID()
         let orderID = UUID()
@@ -117,6 +119,9 @@ public struct PurchaseGate: Sendable {
         guard !status.isEmpty else { throw PartnerError.notFound("the customer") }
         throw Self.restricted
     }
+
+    /// jsonb cannot hold NUL; without this check such a spec was a database error (5xx).
+    static let specWithNUL = PartnerError.validation("spec must not contain NUL characters")
 
     static let restricted = PartnerError(
         .purchaseRestricted, "purchases are restricted for this account; contact your partner")

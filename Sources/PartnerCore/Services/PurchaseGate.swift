@@ -34,12 +34,14 @@ public struct PurchaseGate: Sendable {
     /// Buy in one statement: lock + status check + resource, data row, order and audit.
     /// Under READ COMMITTED a waiting `FOR SHARE` re-evaluates `status = 'normal'` on the
     /// row the freeze committed, so nothing is inserted once the customer is restricted.
+    /// Swift `Int`s are bound as int8 and `make_interval` has no bigint form: the term is
+    /// cast to integer (without the cast every prepaid buy fails with 42883).
     static let buySQL = """
         WITH customer AS (
             SELECT c.id, c.partner_id FROM customers c WHERE c.id = $1 AND c.status = 'normal' FOR SHARE
         ), resource AS (
             INSERT INTO resources (customer_id, id, type, billing_mode, spec, expires_at)
-            SELECT id, $2, $3, $4, $5, CASE WHEN $4 = 'prepaid' THEN now() + make_interval(months => $6) END
+            SELECT id, $2, $3, $4, $5, CASE WHEN $4 = 'prepaid' THEN now() + make_interval(months => $6::integer) END
             FROM customer
             RETURNING customer_id, id, type, billing_mode, state, spec, expires_at, frozen_at, retention_until,
                       released_at, created_at
@@ -72,13 +74,15 @@ public struct PurchaseGate: Sendable {
                 guard resource.billingMode == .prepaid else {
                     throw PartnerError(.resourceNotChangeable, "only prepaid resources are renewed; pay-per-use resources run until released")
                 }
+                // `months` is bound as int8; make_interval wants integer.
                 return try connection.query("""
-                    UPDATE resources SET expires_at = greatest(expires_at, now()) + make_interval(months => $3), updated_at = now()
+                    UPDATE resources SET expires_at = greatest(expires_at, now()) + make_interval(months => $3::integer), updated_at = now()
                     WHERE customer_id = $1 AND id = $2 RETURNING \(Resources.returningColumns)
                     """, [customerID, resourceID, months]).single()
             } order: { (months, nil) }
         case .change(let resourceID, let spec):
             guard spec.isObject else { throw PartnerError.validation("spec must be a JSON object") }
+            guard !spec.containsNUL else { throw Self.specWithNUL }
             let json = try PostgresJSON(encoding: spec)
             return try await modify(customerID, resourceID, action: "change", context: context) { connection, _ in
                 try connection.query("""
@@ -101,6 +105,7 @@ public struct PurchaseGate: Sendable {
         }
         let spec = spec ?? .object([:])
         guard spec.isObject else { throw PartnerError.validation("spec must be a JSON object") }
+        guard !spec.containsNUL else { throw Self.specWithNUL }
         let json = try PostgresJSON(encoding: spec)
         let resourceID = UUID()
         let orderID = UUID()
@@ -114,6 +119,9 @@ public struct PurchaseGate: Sendable {
         guard !status.isEmpty else { throw PartnerError.notFound("the customer") }
         throw Self.restricted
     }
+
+    /// jsonb cannot hold NUL; without this check such a spec was a database error (5xx).
+    static let specWithNUL = PartnerError.validation("spec must not contain NUL characters")
 
     static let restricted = PartnerError(
         .purchaseRestricted, "purchases are restricted for this account; contact your partner")

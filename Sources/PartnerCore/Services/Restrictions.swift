@@ -131,6 +131,10 @@ public struct Restrictions: Sendable {
         }
     }
 
+    /// `released` is what the statement's snapshot shows released, plus what it showed frozen
+    /// but could not unfreeze: a sweep batch holding those rows made the UPDATE wait and then
+    /// committed their release (the customer lock rules out any other writer). Reading the
+    /// snapshot alone lost those from both counts and from the not-recoverable list.
     static let applyUnfreezeSQL = """
         WITH lifted AS (
             UPDATE restrictions SET lifted_at = now(), lifted_by_kind = $3, lifted_by_id = $4, lift_reason = $5
@@ -138,6 +142,8 @@ public struct Restrictions: Sendable {
             RETURNING id, type
         ), customer AS (
             UPDATE customers SET status = 'normal', updated_at = now() WHERE id = $1
+        ), was_frozen AS (
+            SELECT id FROM resources WHERE customer_id = $1 AND state = 'frozen'
         ), unfrozen AS (
             UPDATE resources
             SET state = 'active', frozen_at = NULL, retention_until = NULL, restriction_id = NULL,
@@ -146,6 +152,8 @@ public struct Restrictions: Sendable {
             RETURNING id
         ), released AS (
             SELECT id FROM resources WHERE customer_id = $1 AND restriction_id = $2 AND state = 'released'
+            UNION ALL
+            SELECT f.id FROM was_frozen f WHERE NOT EXISTS (SELECT 1 FROM unfrozen u WHERE u.id = f.id)
         ), unfrozen_events AS (
             INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data)
             SELECT 'resources.unfrozen', $7, $8, $1,

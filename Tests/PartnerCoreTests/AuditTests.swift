@@ -96,8 +96,11 @@ struct AuditTests {
             #expect(!partnerPage.items.isEmpty)
             #expect(partnerPage.items.allSatisfy { $0.customerId == nil || $0.customerId == tenant.customerID })
             #expect(partnerPage.items.contains { $0.action == "customer.restricted" })
-            let foreign = try await auditLog.list(tenant.distributor, customerID: other.customerID, page: PageRequest())
-            #expect(foreign.items.isEmpty)
+            // Another tenant's customer is not_found, as everywhere else (invariant 7).
+            let foreign = await #expect(throws: PartnerError.self) {
+                try await auditLog.list(tenant.distributor, customerID: other.customerID, page: PageRequest())
+            }
+            #expect(foreign?.code == .notFound)
             // Paging walks the log newest first without gaps or repeats.
             var seen: [Int64] = []
             var cursor: String? = nil

@@ -79,6 +79,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "postgres-leak-check",
+            dependencies: ["Postgres"],
+            swiftSettings: strict
+        ),
         .target(
             name: "TestSupport",
             dependencies: ["Postgres", "PartnerCore"],

@@ -34,12 +34,13 @@ public struct PurchaseGate: Sendable {
     /// Buy in one statement: lock + status check + resource, data row, order and audit.
     /// Under READ COMMITTED a waiting `FOR SHARE` re-evaluates `status = 'normal'` on the
     /// row the freeze committed, so nothing is inserted once the customer is restricted.
+    /// Swift `Int` binds as bigint and `make_interval` takes integers only, hence the casts.
     static let buySQL = """
         WITH customer AS (
             SELECT c.id, c.partner_id FROM customers c WHERE c.id = $1 AND c.status = 'normal' FOR SHARE
         ), resource AS (
             INSERT INTO resources (customer_id, id, type, billing_mode, spec, expires_at)
-            SELECT id, $2, $3, $4, $5, CASE WHEN $4 = 'prepaid' THEN now() + make_interval(months => $6) END
+            SELECT id, $2, $3, $4, $5, CASE WHEN $4 = 'prepaid' THEN now() + make_interval(months => $6::integer) END
             FROM customer
             RETURNING customer_id, id, type, billing_mode, state, spec, expires_at, frozen_at, retention_until,
                       released_at, created_at
@@ -73,7 +74,7 @@ public struct PurchaseGate: Sendable {
                     throw PartnerError(.resourceNotChangeable, "only prepaid resources are renewed; pay-per-use resources run until released")
                 }
                 return try connection.query("""
-                    UPDATE resources SET expires_at = greatest(expires_at, now()) + make_interval(months => $3), updated_at = now()
+                    UPDATE resources SET expires_at = greatest(expires_at, now()) + make_interval(months => $3::integer), updated_at = now()
                     WHERE customer_id = $1 AND id = $2 RETURNING \(Resources.returningColumns)
                     """, [customerID, resourceID, months]).single()
             } order: { (months, nil) }

@@ -79,7 +79,7 @@ public struct PurchaseGate: Sendable {
                     """, [customerID, resourceID, months]).single()
             } order: { (months, nil) }
         case .change(let resourceID, let spec):
-            guard spec.isObject else { throw PartnerError.validation("spec must be a JSON object") }
+            try Validate.spec(spec)
             let json = try PostgresJSON(encoding: spec)
             return try await modify(customerID, resourceID, action: "change", context: context) { connection, _ in
                 try connection.query("""
@@ -101,7 +101,7 @@ public struct PurchaseGate: Sendable {
             throw PartnerError.validation("term_months applies to prepaid resources only")
         }
         let spec = spec ?? .object([:])
-        guard spec.isObject else { throw PartnerError.validation("spec must be a JSON object") }
+        try Validate.spec(spec)
         let json = try PostgresJSON(encoding: spec)
         let resourceID = UUID()
         let orderID = UUID()
@@ -175,8 +175,10 @@ public struct PurchaseGate: Sendable {
             if context.principal.kind == .customer { throw PartnerError.notFound("the customer") }
             throw PartnerError(.forbidden, "only the customer reports its own usage")
         }
-        guard quantity.isFinite, quantity > 0, quantity <= 1e12 else {
-            throw PartnerError.validation("quantity must be a positive number")
+        // Usage is stored as numeric(20, 6): a smaller quantity would round to 0 and break
+        // the table's `quantity > 0` check.
+        guard quantity.isFinite, quantity >= 0.000001, quantity <= 1e12 else {
+            throw PartnerError.validation("quantity must be a number from 0.000001 to 1000000000000")
         }
         let rows = try await client.query(Self.usageSQL, [customerID, resourceID, String(quantity)])
         guard let row = rows.first else { throw PartnerError.notFound("the resource") }

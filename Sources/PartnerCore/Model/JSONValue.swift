@@ -48,15 +48,4 @@ public enum JSONValue: Sendable, Codable, Equatable {
         if case .object = self { return true }
         return false
     }
-
-    /// Whether a string or key anywhere inside holds NUL: jsonb cannot store `\u0000`
-    /// (PostgreSQL answers 22P05), so such input must be refused before it gets there.
-    var containsNUL: Bool {
-        switch self {
-        case .string(let text): text.unicodeScalars.contains("\u{0}")
-        case .array(let values): values.contains { $0.containsNUL }
-        case .object(let members): members.contains { $0.key.unicodeScalars.contains("\u{0}") || $0.value.containsNUL }
-        case .null, .bool, .number: false
-        }
-    }
 }

@@ -117,7 +117,7 @@ public struct Provisioning: Sendable {
         switch request.billingMode {
         case .prepaid:
             // A prepaid resource without a stated term runs for a month.
-            expiresAt = request.expiresAt ?? Date().addingTimeInterval(30 * 86_400)
+            expiresAt = try request.expiresAt.map(Validate.expiry) ?? Date().addingTimeInterval(30 * 86_400)
         case .payPerUse:
             guard request.expiresAt == nil else {
                 throw PartnerError.validation("expires_at applies to prepaid resources only")

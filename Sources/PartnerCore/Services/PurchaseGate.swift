@@ -34,8 +34,7 @@ public struct PurchaseGate: Sendable {
     /// Buy in one statement: lock + status check + resource, data row, order and audit.
     /// Under READ COMMITTED a waiting `FOR SHARE` re-evaluates `status = 'normal'` on the
     /// row the freeze committed, so nothing is inserted once the customer is restricted.
-    /// Swift `Int`s are bound as int8 and `make_interval` has no bigint form: the term is
-    /// cast to integer (without the cast every prepaid buy fails with 42883).
+    /// Swift `Int` binds as bigint and `make_interval` takes integers only, hence the casts.
     static let buySQL = """
         WITH customer AS (
             SELECT c.id, c.partner_id FROM customers c WHERE c.id = $1 AND c.status = 'normal' FOR SHARE
@@ -81,8 +80,7 @@ public struct PurchaseGate: Sendable {
                     """, [customerID, resourceID, months]).single()
             } order: { (months, nil) }
         case .change(let resourceID, let spec):
-            guard spec.isObject else { throw PartnerError.validation("spec must be a JSON object") }
-            guard !spec.containsNUL else { throw Self.specWithNUL }
+            try Validate.spec(spec)
             let json = try PostgresJSON(encoding: spec)
             return try await modify(customerID, resourceID, action: "change", context: context) { connection, _ in
                 try connection.query("""
@@ -104,8 +102,7 @@ public struct PurchaseGate: Sendable {
             throw PartnerError.validation("term_months applies to prepaid resources only")
         }
         let spec = spec ?? .object([:])
-        guard spec.isObject else { throw PartnerError.validation("spec must be a JSON object") }
-        guard !spec.containsNUL else { throw Self.specWithNUL }
+        try Validate.spec(spec)
         let json = try PostgresJSON(encoding: spec)
         let resourceID = UUID()
         let orderID = UUID()
@@ -119,9 +116,6 @@ public struct PurchaseGate: Sendable {
         guard !status.isEmpty else { throw PartnerError.notFound("the customer") }
         throw Self.restricted
     }
-
-    /// jsonb cannot hold NUL; without this check such a spec was a database error (5xx).
-    static let specWithNUL = PartnerError.validation("spec must not contain NUL characters")
 
     static let restricted = PartnerError(
         .purchaseRestricted, "purchases are restricted for this account; contact your partner")
@@ -182,8 +176,10 @@ public struct PurchaseGate: Sendable {
             if context.principal.kind == .customer { throw PartnerError.notFound("the customer") }
             throw PartnerError(.forbidden, "only the customer reports its own usage")
         }
-        guard quantity.isFinite, quantity > 0, quantity <= 1e12 else {
-            throw PartnerError.validation("quantity must be a positive number")
+        // Usage is stored as numeric(20, 6): a smaller quantity would round to 0 and break
+        // the table's `quantity > 0` check.
+        guard quantity.isFinite, quantity >= 0.000001, quantity <= 1e12 else {
+            throw PartnerError.validation("quantity must be a number from 0.000001 to 1000000000000")
         }
         let rows = try await client.query(Self.usageSQL, [customerID, resourceID, String(quantity)])
         guard let row = rows.first else { throw PartnerError.notFound("the resource") }

@@ -27,6 +27,7 @@ public struct Restrictions: Sendable {
     /// Freezes up to ten customers, each in its own transaction. A verification code is
     /// checked once for the whole batch.
     public func freeze(customerIDs: [UUID], _ request: FreezeRequest, context: ChangeContext) async throws -> [BatchOutcome<FreezeResult>] {
+        try Self.requireActorKind(context.principal)
         let reason = try Self.validate(request)
         try Self.validateBatch(customerIDs)
         try await verifyOnce(request.verificationCode, purpose: .freeze, context: context)
@@ -121,6 +122,7 @@ public struct Restrictions: Sendable {
     }
 
     public func unfreeze(customerIDs: [UUID], _ request: UnfreezeRequest, context: ChangeContext) async throws -> [BatchOutcome<UnfreezeResult>] {
+        try Self.requireActorKind(context.principal)
         let reason = try Validate.reason(request.reason)
         try Self.validateBatch(customerIDs)
         try await verifyOnce(request.verificationCode, purpose: .unfreeze, context: context)
@@ -218,6 +220,15 @@ public struct Restrictions: Sendable {
         switch settled {
         case .done(let value): return value
         case .refused(let error): throw error
+        }
+    }
+
+    /// Only partners and distributors change restrictions. A batch refuses anyone else as a
+    /// whole (`forbidden`), as the single-customer form does, instead of answering 200 with
+    /// every customer failed.
+    static func requireActorKind(_ principal: Principal) throws {
+        guard principal.kind == .partner || principal.kind == .distributor else {
+            throw PartnerError(.forbidden, "only the customer's partner or distributor can change its restriction")
         }
     }
 

@@ -9,6 +9,14 @@ public struct Page<Item: Sendable & Codable & Equatable>: Sendable, Codable, Equ
         self.items = items
         self.nextCursor = nextCursor
     }
+
+    /// `next_cursor` is always written, `null` on the last page (DESIGN §4): the synthesized
+    /// encoder would leave a nil optional out, and clients test for `null`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(items, forKey: .items)
+        try container.encode(nextCursor, forKey: .nextCursor)
+    }
 }
 
 /// How much of a list to read. Built only through `init(limit:cursor:)`, which validates.

@@ -3,11 +3,8 @@ import Foundation
 /// Input rules shared by the services, so that each is written once.
 enum Validate {
     /// A reason: 1–256 characters after trimming (`reason_required` when absent or blank).
-    ///
-    /// Characters are counted as Unicode scalars, as the database's `length()` counts them:
-    /// counting Swift `Character`s let "é" written as e + U+0301 pass here and then break the
-    /// CHECK constraint (a 5xx instead of a 422). NUL is refused because PostgreSQL text
-    /// cannot hold it (libpq would cut the reason short at it).
+    /// Characters are Unicode scalars, as PostgreSQL's `length()` in the table's CHECK counts
+    /// them (a flag emoji is one `Character` but two scalars); NUL cannot be stored at all.
     static func reason(_ reason: String?) throws -> String {
         let trimmed = (reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw PartnerError(.reasonRequired, "a reason is required") }
@@ -20,7 +17,8 @@ enum Validate {
         return trimmed
     }
 
-    /// A display name: 1–200 characters (Unicode scalars, as the CHECK counts) after trimming.
+    /// A display name: 1–200 characters (Unicode scalars, as the table's CHECK counts) after
+    /// trimming.
     static func name(_ name: String?, field: String = "name") throws -> String {
         let trimmed = (name ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...200).contains(trimmed.unicodeScalars.count) else {
@@ -49,6 +47,44 @@ enum Validate {
             throw PartnerError.validation("type must be 1 to 64 letters, digits or . _ - /")
         }
         return trimmed
+    }
+
+    /// The deepest nesting a resource's `spec` may have. Deeper objects could be stored but not
+    /// encoded back (JSONEncoder stops at 512 levels), leaving a resource nobody can read.
+    static let maximumSpecDepth = 32
+
+    /// A resource's `spec`: a JSON object, at most `maximumSpecDepth` deep, without NUL
+    /// characters (jsonb cannot store `\u0000`).
+    static func spec(_ spec: JSONValue) throws {
+        guard spec.isObject else { throw PartnerError.validation("spec must be a JSON object") }
+        func check(_ value: JSONValue, depth: Int) throws {
+            guard depth <= maximumSpecDepth else {
+                throw PartnerError.validation("spec must not be nested more than \(maximumSpecDepth) levels deep")
+            }
+            switch value {
+            case .string(let text) where text.unicodeScalars.contains("\u{0}"):
+                throw PartnerError.validation("spec must not contain NUL characters")
+            case .array(let items):
+                for item in items { try check(item, depth: depth + 1) }
+            case .object(let members):
+                for (key, member) in members {
+                    if key.unicodeScalars.contains("\u{0}") { throw PartnerError.validation("spec must not contain NUL characters") }
+                    try check(member, depth: depth + 1)
+                }
+            default:
+                break
+            }
+        }
+        try check(spec, depth: 1)
+    }
+
+    /// A prepaid term's end: within 1970–9999, which every layer (ISO 8601 text, the driver's
+    /// timestamp format, PostgreSQL's range) represents the same way.
+    static func expiry(_ date: Date) throws -> Date {
+        guard (0...253_402_300_799).contains(date.timeIntervalSince1970) else {
+            throw PartnerError.validation("expires_at must be between 1970-01-01 and 9999-12-31")
+        }
+        return date
     }
 
     static func termMonths(_ months: Int?) throws -> Int {

@@ -1,0 +1,166 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import PartnerAPI
+import PartnerCore
+import Postgres
+import TestSupport
+
+/// One API under test: a fresh database cloned from the template, the services over it, and
+/// the router of `buildRouter` driven in-process. Set-up goes through the services (fast, and
+/// not what is under test); the behaviour under test goes through HTTP; the database is read
+/// directly to check what a request did or did not change.
+struct API: Sendable {
+    let database: TestDatabase
+    let client: PostgresClient
+    let services: PartnerServices
+    let http: any TestClientProtocol
+    /// An operator principal and its token, made for every test.
+    let operatorID: UUID
+    let operatorToken: String
+
+    /// The operator as a principal, for set-up calls to the services.
+    var operatorContext: ChangeContext {
+        ChangeContext(principal: Principal(kind: .operator, id: operatorID), requestID: "test-setup")
+    }
+
+    /// Sends one request. `json` is sent as the body verbatim (so tests can send malformed
+    /// text); `token` becomes `Authorization: Bearer …`.
+    @discardableResult
+    func call(
+        _ method: HTTPRequest.Method, _ path: String, as token: String? = nil, json: String? = nil,
+        body: ByteBuffer? = nil, headers: HTTPFields = [:]
+    ) async throws -> APIResult {
+        var headers = headers
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        var payload = body
+        if let json {
+            headers[.contentType] = "application/json"
+            payload = ByteBuffer(string: json)
+        }
+        let response = try await http.execute(uri: path, method: method, headers: headers, body: payload)
+        return APIResult(status: response.status, headers: response.headers, body: Data(buffer: response.body))
+    }
+
+    /// Repeats a read until `done` holds or five seconds pass, and returns the last answer.
+    func poll(
+        _ method: HTTPRequest.Method, _ path: String, as token: String?, until done: (APIResult) -> Bool
+    ) async throws -> APIResult {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(5))
+        while true {
+            let result = try await call(method, path, as: token)
+            if done(result) || ContinuousClock.now >= deadline { return result }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    // MARK: Reading the database
+
+    /// The first column of the single row of `sql`, as an integer.
+    func count(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) async throws -> Int {
+        try await client.query(sql, parameters).single().decode(0)
+    }
+
+    func text(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) async throws -> String? {
+        try await client.query(sql, parameters).single().decode(0, as: String?.self)
+    }
+
+    /// Everything a request could change that matters to the domain, as one comparable value:
+    /// tenants, grants, customers and their restrictions, resources, orders, usage, audit and
+    /// outbox. Verification-code attempts and stored idempotency answers are left out on
+    /// purpose (a wrong code must count; a refused answer is stored to be replayed).
+    func snapshot() async throws -> String {
+        let row = try await client.query("""
+            SELECT concat_ws(E'\\n',
+              (SELECT string_agg(concat_ws(':', id, name, status, retention_seconds, verification_code_required), ',' ORDER BY id) FROM distributors),
+              (SELECT string_agg(concat_ws(':', id, name, status, retention_seconds, verification_code_required), ',' ORDER BY id) FROM partners),
+              (SELECT string_agg(concat_ws(':', id, revoked_at), ',' ORDER BY id) FROM freeze_permission_grants),
+              (SELECT string_agg(concat_ws(':', id, name, status, updated_at), ',' ORDER BY id) FROM customers),
+              (SELECT string_agg(concat_ws(':', id, lifted_at), ',' ORDER BY id) FROM restrictions),
+              (SELECT string_agg(concat_ws(':', id, state, spec, expires_at, retention_until, released_at), ',' ORDER BY id) FROM resources),
+              (SELECT count(*) FROM resource_data),
+              (SELECT count(*) FROM orders),
+              (SELECT count(*) FROM usage_records),
+              (SELECT count(*) FROM api_keys),
+              (SELECT count(*) FROM audit_events),
+              (SELECT count(*) FROM outbox_events))
+            """).single()
+        return try row.decode(0)
+    }
+}
+
+/// What came back: status, headers, the raw body and the body as JSON.
+struct APIResult: Sendable, CustomStringConvertible {
+    let status: HTTPResponse.Status
+    let headers: HTTPFields
+    let body: Data
+
+    var code: Int { status.code }
+    var json: JSONValue { (try? JSONDecoder().decode(JSONValue.self, from: body)) ?? .null }
+    var text: String { String(decoding: body, as: UTF8.self) }
+    /// `error.code` of an error body.
+    var errorCode: String? { json["error"]?["code"]?.string }
+    var description: String { "\(status.code) \(text.prefix(400))" }
+}
+
+/// Lets a few API tests run at once. Swift Testing starts every test together; each holds a
+/// database and a pool, and the PostgreSQL server (shared with other work) has a connection
+/// limit, so the rest wait their turn here.
+actor TestGate {
+    static let shared = TestGate(permits: 4)
+
+    private var available: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(permits: Int) { available = permits }
+
+    func acquire() async {
+        if available > 0 {
+            available -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            available += 1
+        } else {
+            waiting.removeFirst().resume()
+        }
+    }
+}
+
+/// Runs `body` against a fresh database and an app on it; everything is dropped afterwards.
+func withAPI<T: Sendable>(
+    codeResendInterval: TimeInterval = 10, maximumBodySize: Int = 1 << 20,
+    _ body: @escaping @Sendable (API) async throws -> T
+) async throws -> T {
+    await TestGate.shared.acquire()
+    do {
+        let value = try await runAPI(codeResendInterval: codeResendInterval, maximumBodySize: maximumBodySize, body)
+        await TestGate.shared.release()
+        return value
+    } catch {
+        await TestGate.shared.release()
+        throw error
+    }
+}
+
+private func runAPI<T: Sendable>(
+    codeResendInterval: TimeInterval, maximumBodySize: Int, _ body: @escaping @Sendable (API) async throws -> T
+) async throws -> T {
+    try await withTestDatabase(maximumConnections: 4) { (database, client) async throws -> T in
+        let services = PartnerServices(client: client, codeDelivery: .response, codeResendInterval: codeResendInterval)
+        let configuration = APIConfiguration(codeDelivery: .response, maximumBodySize: maximumBodySize)
+        let app = Application(router: buildRouter(configuration: configuration, services: services))
+        let operatorKey = try await services.apiKeys.createOperator(name: "Test operator")
+        return try await app.test(.router) { http in
+            try await body(API(
+                database: database, client: client, services: services, http: http,
+                operatorID: operatorKey.principalId, operatorToken: operatorKey.token))
+        }
+    }
+}

@@ -137,6 +137,9 @@ public struct Restrictions: Sendable {
     /// but could not unfreeze: a sweep batch holding those rows made the UPDATE wait and then
     /// committed their release (the customer lock rules out any other writer). Reading the
     /// snapshot alone lost those from both counts and from the not-recoverable list.
+    /// The difference is an `EXCEPT ALL` (hashed or sorted), never an anti-join the planner
+    /// may run as a nested loop: right after a freeze the statistics still say "nothing is
+    /// frozen", and a nested loop over 10^5 × 10^5 rows ran into the statement timeout.
     static let applyUnfreezeSQL = """
         WITH lifted AS (
             UPDATE restrictions SET lifted_at = now(), lifted_by_kind = $3, lifted_by_id = $4, lift_reason = $5
@@ -155,7 +158,7 @@ public struct Restrictions: Sendable {
         ), released AS (
             SELECT id FROM resources WHERE customer_id = $1 AND restriction_id = $2 AND state = 'released'
             UNION ALL
-            SELECT f.id FROM was_frozen f WHERE NOT EXISTS (SELECT 1 FROM unfrozen u WHERE u.id = f.id)
+            (SELECT id FROM was_frozen EXCEPT ALL SELECT id FROM unfrozen)
         ), unfrozen_events AS (
             INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data)
             SELECT 'resources.unfrozen', $7, $8, $1,

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The API's JSON: snake_case keys outside, camelCase Swift inside, ISO 8601 dates, and
 /// free-form objects (`spec`, `data`, `details`) passed through with their keys untouched.
@@ -15,8 +16,8 @@ enum JSONCoding {
         }
         encoder.keyEncodingStrategy = .custom { path in
             let key = path.last!
-            if path.dropLast().contains(where: { freeFormKeys.contains($0.stringValue) }) { return key }
-            return SnakeKey(stringValue: snakeCase(key.stringValue))
+            if path.count > 1, path.dropLast().contains(where: { freeFormKeys.contains($0.stringValue) }) { return key }
+            return SnakeKey(stringValue: snakeNames.name(for: key.stringValue))
         }
         return encoder
     }()
@@ -38,6 +39,21 @@ enum JSONCoding {
         }
         return decoder
     }()
+
+    /// Snake-case names by Swift name: the set of property names is small and fixed, and
+    /// converting each key of every answer anew showed up in profiles of the buy path.
+    static let snakeNames = NameCache()
+
+    final class NameCache: Sendable {
+        private let names = Mutex<[String: String]>([:])
+
+        func name(for key: String) -> String {
+            if let name = names.withLock({ $0[key] }) { return name }
+            let name = snakeCase(key)
+            names.withLock { $0[key] = name }
+            return name
+        }
+    }
 
     static func snakeCase(_ text: String) -> String {
         var result = ""

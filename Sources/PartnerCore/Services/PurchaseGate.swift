@@ -160,15 +160,25 @@ public struct PurchaseGate: Sendable {
     /// Records usage of a resource: refused while it is frozen (`resource_frozen`) or once
     /// it is released (`resource_released`). The resource row is locked `FOR SHARE`, so a
     /// usage record never commits after the freeze of its resource.
+    ///
+    /// Only an active resource is locked: locking a row writes to it, which costs a
+    /// transaction id and a WAL flush at commit, and a refused check should cost a read.
     static let usageSQL = """
         WITH target AS (
-            SELECT state FROM resources WHERE customer_id = $1 AND id = $2 FOR SHARE
+            SELECT state FROM resources WHERE customer_id = $1 AND id = $2
+        ), usable AS (
+            SELECT 1 FROM resources WHERE customer_id = $1 AND id = $2 AND state = 'active' FOR SHARE
         ), recorded AS (
             INSERT INTO usage_records (customer_id, resource_id, quantity)
-            SELECT $1, $2, $3::numeric FROM target WHERE state = 'active'
+            SELECT $1, $2, $3::numeric FROM usable
             RETURNING id
         )
-        SELECT state, (SELECT count(*) FROM recorded) FROM target
+        SELECT CASE WHEN (SELECT count(*) FROM recorded) > 0 THEN 'active'
+                    -- Active in the snapshot, yet not lockable as active: a freeze won the row.
+                    WHEN state = 'active' THEN 'frozen'
+                    ELSE state END,
+               (SELECT count(*) FROM recorded)
+        FROM target
         """
 
     public func recordUsage(customerID: UUID, resourceID: UUID, quantity: Double, context: ChangeContext) async throws -> UsageResult {

@@ -14,6 +14,22 @@ public struct TenantScope: Sendable, Equatable {
     }
 }
 
+extension Principal {
+    /// The column of `audit_events` and `outbox_events` that holds this principal's own
+    /// slice; one of four fixed identifiers (never input), `NULL` for the operator.
+    var tenantScopeColumn: String {
+        switch kind {
+        case .operator: "NULL"
+        case .distributor: "distributor_id"
+        case .partner: "partner_id"
+        case .customer: "customer_id"
+        }
+    }
+
+    /// The value matched against `tenantScopeColumn`: none for the operator, who sees all.
+    var tenantScopeID: UUID? { kind == .operator ? nil : id }
+}
+
 /// One entry of the audit log.
 public struct AuditEvent: Sendable, Codable, Equatable {
     public var id: Int64
@@ -73,14 +89,7 @@ public struct AuditLog: Sendable {
         if let customerID {
             try await Customers(client: client).requireVisible(principal, customerID: customerID)
         }
-        let scopeColumn: String
-        switch principal.kind {
-        case .operator: scopeColumn = "NULL"
-        case .distributor: scopeColumn = "distributor_id"
-        case .partner: scopeColumn = "partner_id"
-        case .customer: scopeColumn = "customer_id"
-        }
-        // scopeColumn is one of four fixed identifiers, never input.
+        let scopeColumn = principal.tenantScopeColumn
         let sql = """
             SELECT \(Self.columns) FROM audit_events
             WHERE ($1::uuid IS NULL OR \(scopeColumn) = $1)
@@ -88,7 +97,7 @@ public struct AuditLog: Sendable {
               AND ($3::bigint IS NULL OR id < $3)
             ORDER BY id DESC LIMIT $4
             """
-        let scopeID: UUID? = principal.kind == .operator ? nil : principal.id
+        let scopeID = principal.tenantScopeID
         let rows = try await client.query(sql, [scopeID, customerID, before, page.limit + 1])
         let events = try rows.map { row in
             AuditEvent(

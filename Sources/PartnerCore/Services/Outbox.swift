@@ -50,13 +50,7 @@ public struct Outbox: Sendable {
             txid = String(parts[0])
             afterID = id
         }
-        let scopeColumn: String
-        switch principal.kind {
-        case .operator: scopeColumn = "NULL"
-        case .distributor: scopeColumn = "distributor_id"
-        case .partner: scopeColumn = "partner_id"
-        case .customer: scopeColumn = "customer_id"
-        }
+        let scopeColumn = principal.tenantScopeColumn
         let sql = """
             SELECT id, txid::text, type, occurred_at, customer_id, data FROM outbox_events
             WHERE ($1::uuid IS NULL OR \(scopeColumn) = $1)
@@ -64,7 +58,7 @@ public struct Outbox: Sendable {
               AND (txid, id) > ($2::text::xid8, $3::bigint)
             ORDER BY txid, id LIMIT $4
             """
-        let scopeID: UUID? = principal.kind == .operator ? nil : principal.id
+        let scopeID = principal.tenantScopeID
         let rows = try await client.query(sql, [scopeID, txid, afterID, page.limit + 1])
         var positions: [Int64: String] = [:]
         let events = try rows.map { row in

@@ -34,6 +34,10 @@ struct RetentionSweepCommand: AsyncParsableCommand {
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
+    @Flag(help: ArgumentHelp(
+        "Print one batch's release statement for psql and exit (Scripts/bench's baseline).", visibility: .hidden))
+    var printBatchSQL = false
+
     @Option(help: "Also write the summary in Prometheus text format to this file (node_exporter textfile collector).")
     var textfile: String?
 
@@ -44,6 +48,11 @@ struct RetentionSweepCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if printBatchSQL {
+            // The exact statement the sweep runs, with the batch size in place of $1.
+            print(RetentionSweep.releaseSQL.replacingOccurrences(of: "$1", with: String(batchSize)) + ";")
+            return
+        }
         let logger = Logger(label: "retention-sweep")
         let stop = StopSignals()
         let options = RetentionSweep.Options(

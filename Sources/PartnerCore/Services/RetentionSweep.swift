@@ -68,7 +68,8 @@ public struct RetentionSweep: Sendable {
         SELECT count(*) FROM warned
         """
 
-    static let releaseSQL = """
+    /// Public so that Scripts/bench can run the very same statement through psql.
+    public static let releaseSQL = """
         WITH due AS (
             SELECT customer_id, id FROM resources
             WHERE state = 'frozen' AND retention_until <= now()

@@ -125,6 +125,9 @@ public struct Provisioning: Sendable {
             expiresAt = nil
         }
         return try await client.withTransaction { connection in
+            // A bulk import of up to 10^5 resources (and their data rows) is one statement by
+            // design; on a busy machine it can outlast the request default of 30 s.
+            try connection.simpleQuery("SET LOCAL statement_timeout = '300s'")
             let rows = try connection.query(
                 Self.createResourcesSQL, [customerID, type, request.billingMode.rawValue, expiresAt, count, dataBytes])
             guard let row = rows.first else { throw PartnerError.notFound("the customer") }

@@ -146,26 +146,24 @@ public struct Provisioning: Sendable {
 
     /// Changes a distributor's status or retention period.
     public func updateDistributor(id: UUID, status: TenantStatus?, retentionSeconds: Int?, context: ChangeContext) async throws -> Distributor {
-        try context.principal.requireOperator()
-        guard status != nil || retentionSeconds != nil else {
-            throw PartnerError.validation("nothing to change: give status or retention_seconds")
-        }
-        let retention = try retentionSeconds.map(Validate.retention)
-        return try await client.withTransaction { connection in
-            let rows = try connection.query(
-                "UPDATE distributors SET status = COALESCE($2, status), retention_seconds = COALESCE($3, retention_seconds) WHERE id = $1 RETURNING \(Self.distributorColumns)",
-                [id, status?.rawValue, retention])
-            guard let row = rows.first else { throw PartnerError.notFound("the distributor") }
-            let distributor = try Self.distributor(row)
-            try AuditLog.append(
-                connection, context, action: "distributor.updated", target: ("distributor", id),
-                scope: TenantScope(distributorID: id), details: Self.changes(status: status, retentionSeconds: retention))
-            return distributor
-        }
+        try await updateTenant(
+            kind: "distributor", columns: Self.distributorColumns, id: id, status: status, retentionSeconds: retentionSeconds,
+            context: context, decode: Self.distributor, scope: { TenantScope(distributorID: $0.id) })
     }
 
     /// Changes a partner's status or its own retention period.
     public func updatePartner(id: UUID, status: TenantStatus?, retentionSeconds: Int?, context: ChangeContext) async throws -> Partner {
+        try await updateTenant(
+            kind: "partner", columns: Self.partnerColumns, id: id, status: status, retentionSeconds: retentionSeconds,
+            context: context, decode: Self.partner, scope: { TenantScope(distributorID: $0.distributorId, partnerID: $0.id) })
+    }
+
+    /// The one update path of both tenant tiers: operator only, something to change, a valid
+    /// retention, one audited UPDATE. `kind` is "distributor" or "partner", never input.
+    private func updateTenant<Tenant: Sendable>(
+        kind: String, columns: String, id: UUID, status: TenantStatus?, retentionSeconds: Int?, context: ChangeContext,
+        decode: @escaping @Sendable (PostgresRow) throws -> Tenant, scope: @escaping @Sendable (Tenant) -> TenantScope
+    ) async throws -> Tenant {
         try context.principal.requireOperator()
         guard status != nil || retentionSeconds != nil else {
             throw PartnerError.validation("nothing to change: give status or retention_seconds")
@@ -173,15 +171,14 @@ public struct Provisioning: Sendable {
         let retention = try retentionSeconds.map(Validate.retention)
         return try await client.withTransaction { connection in
             let rows = try connection.query(
-                "UPDATE partners SET status = COALESCE($2, status), retention_seconds = COALESCE($3, retention_seconds) WHERE id = $1 RETURNING \(Self.partnerColumns)",
+                "UPDATE \(kind)s SET status = COALESCE($2, status), retention_seconds = COALESCE($3, retention_seconds) WHERE id = $1 RETURNING \(columns)",
                 [id, status?.rawValue, retention])
-            guard let row = rows.first else { throw PartnerError.notFound("the partner") }
-            let partner = try Self.partner(row)
+            guard let row = rows.first else { throw PartnerError.notFound("the \(kind)") }
+            let tenant = try decode(row)
             try AuditLog.append(
-                connection, context, action: "partner.updated", target: ("partner", id),
-                scope: TenantScope(distributorID: partner.distributorId, partnerID: id),
+                connection, context, action: "\(kind).updated", target: (kind, id), scope: scope(tenant),
                 details: Self.changes(status: status, retentionSeconds: retention))
-            return partner
+            return tenant
         }
     }
 

@@ -62,7 +62,7 @@ extension Double: PostgresDecodable {
 
 extension UUID: PostgresDecodable {
     public init(postgresText text: Substring) throws {
-        guard let value = UUID(uuidString: String(text)) else { throw decodingError(UUID.self, text) }
+        guard let value = UUID.parse(text) else { throw decodingError(UUID.self, text) }
         self = value
     }
 }
@@ -85,7 +85,7 @@ extension Data: PostgresDecodable {
         bytes.reserveCapacity(utf8.count / 2 - 1)
         var high: UInt8?
         for character in utf8.dropFirst(2) {
-            guard let nibble = Self.hexValue(character) else { throw decodingError(Data.self, text) }
+            guard let nibble = hexNibble(character) else { throw decodingError(Data.self, text) }
             if let h = high {
                 bytes.append(h << 4 | nibble)
                 high = nil
@@ -94,15 +94,6 @@ extension Data: PostgresDecodable {
             }
         }
         self = Data(bytes)
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
 

@@ -76,7 +76,7 @@ extension Double: PostgresEncodable {
 }
 
 extension UUID: PostgresEncodable {
-    public var postgresParameter: PostgresParameter { .init(text: uuidString, oid: PostgresOID.uuid) }
+    public var postgresParameter: PostgresParameter { .init(text: lowercasedString, oid: PostgresOID.uuid) }
 }
 
 extension Date: PostgresEncodable {
@@ -105,7 +105,7 @@ public protocol PostgresArrayElement: Sendable {
 
 extension UUID: PostgresArrayElement {
     public static var postgresArrayOID: UInt32 { PostgresOID.uuidArray }
-    public var postgresArrayLiteral: String { uuidString }
+    public var postgresArrayLiteral: String { lowercasedString }
 }
 
 extension Int: PostgresArrayElement {

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import PartnerCore
+import Postgres
 
 /// Per-request state: the request id (echoed as `X-Request-ID` and written to the audit
 /// log) and the authenticated principal.
@@ -11,7 +12,7 @@ public struct AppRequestContext: RequestContext {
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.requestID = UUID().uuidString.lowercased()
+        self.requestID = UUID.random().lowercasedString
         self.principal = nil
     }
 

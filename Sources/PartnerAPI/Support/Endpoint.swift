@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import PartnerCore
+import Postgres
 
 /// The request pipeline every handler shares: read and decode the body (1 MiB at most),
 /// honour `Idempotency-Key` on writes, call one service method, encode the answer.
@@ -85,7 +86,7 @@ struct Endpoint: Sendable {
 /// nothing (404); a bad query value is 422.
 extension AppRequestContext {
     func pathID(_ name: String, _ what: String) throws -> UUID {
-        guard let text = parameters.get(name), let id = UUID(uuidString: text) else { throw PartnerError.notFound(what) }
+        guard let text = parameters.get(name), let id = UUID.parse(text) else { throw PartnerError.notFound(what) }
         return id
     }
 }
@@ -114,7 +115,7 @@ extension Request {
 
     func uuidQuery(_ name: String) throws -> UUID? {
         guard let text = query(name), !text.isEmpty else { return nil }
-        guard let id = UUID(uuidString: text) else { throw PartnerError.validation("\(name) must be a UUID") }
+        guard let id = UUID.parse(text) else { throw PartnerError.validation("\(name) must be a UUID") }
         return id
     }
 }

@@ -36,7 +36,7 @@ public struct VerificationCodes: Sendable {
             throw PartnerError(.forbidden, "verification codes are for partners and distributors")
         }
         let code = Secrets.newVerificationCode()
-        let id = UUID()
+        let id = UUID.random()
         let hash = Self.hash(code, id: id)
         let rows = try await client.query("""
             INSERT INTO verification_codes (principal_kind, principal_id, purpose, id, code_hash, expires_at)

@@ -19,17 +19,19 @@ struct APIResponse: Sendable {
     }
 
     init<Value: Encodable>(_ status: HTTPResponse.Status, _ value: Value) throws {
-        self.init(status: status, body: try JSONCoding.encoder.encode(value))
+        self.init(status: status, body: try JSONStreamEncoder.encode(value))
     }
 
-    /// The error body of DESIGN §4: `{"error": {"code", "message"}}`.
+    /// The error body of DESIGN §4: `{"error": {"code", "message"}}`, written directly:
+    /// refusals (a frozen customer's buy, usage of a frozen resource) are hot paths too.
     init(error: PartnerError) {
-        struct Envelope: Encodable {
-            struct Body: Encodable { var code: String; var message: String }
-            var error: Body
-        }
-        let body = (try? JSONCoding.encoder.encode(Envelope(error: .init(code: error.code.rawValue, message: error.message)))) ?? Data()
-        self.init(status: ErrorMapping.status(for: error.code), body: body)
+        let writer = JSONStreamWriter()
+        writer.writeRaw(#"{"error":{"code":"#)
+        writer.writeString(error.code.rawValue)
+        writer.writeRaw(#","message":"#)
+        writer.writeString(error.message)
+        writer.writeRaw("}}")
+        self.init(status: ErrorMapping.status(for: error.code), body: Data(writer.bytes))
         if error.code == .serviceUnavailable {
             headers[.retryAfter] = "1"
         }

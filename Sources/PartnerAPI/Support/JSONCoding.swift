@@ -3,24 +3,10 @@ import Synchronization
 
 /// The API's JSON: snake_case keys outside, camelCase Swift inside, ISO 8601 dates, and
 /// free-form objects (`spec`, `data`, `details`) passed through with their keys untouched.
+/// Answers are written by `JSONStreamEncoder`; request bodies are read by `decoder`.
 enum JSONCoding {
     /// Keys under these properties belong to the client, not to our schema.
     static let freeFormKeys: Set<String> = ["spec", "data", "details"]
-
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
-        }
-        encoder.keyEncodingStrategy = .custom { path in
-            let key = path.last!
-            if path.count > 1, path.dropLast().contains(where: { freeFormKeys.contains($0.stringValue) }) { return key }
-            return SnakeKey(stringValue: snakeNames.name(for: key.stringValue))
-        }
-        return encoder
-    }()
 
     static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
@@ -31,11 +17,6 @@ enum JSONCoding {
             }
             if let date = try? Date(text, strategy: .iso8601) { return date }
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 date-time"))
-        }
-        decoder.keyDecodingStrategy = .custom { path in
-            let key = path.last!
-            if path.dropLast().contains(where: { freeFormKeys.contains($0.stringValue) }) { return key }
-            return SnakeKey(stringValue: camelCase(key.stringValue))
         }
         return decoder
     }()
@@ -65,18 +46,5 @@ enum JSONCoding {
             }
         }
         return result
-    }
-
-    static func camelCase(_ text: String) -> String {
-        guard text.contains("_") else { return text }
-        let parts = text.split(separator: "_", omittingEmptySubsequences: false)
-        return parts.enumerated().map { $0.offset == 0 ? String($0.element) : $0.element.capitalized }.joined()
-    }
-
-    struct SnakeKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { return nil }
     }
 }

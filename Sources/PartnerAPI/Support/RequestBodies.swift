@@ -1,29 +1,37 @@
 import Foundation
 import PartnerCore
 
-/// Request bodies as the API accepts them (snake_case on the wire). Unknown fields are
-/// ignored; missing required fields and wrong types are 422 `validation_failed`.
+/// Request bodies as the API accepts them. The wire names are spelled out in `CodingKeys`
+/// (snake_case), so decoding needs no key strategy. Unknown fields are ignored; missing
+/// required fields and wrong types are 422 `validation_failed`.
 struct CreateDistributorBody: Decodable, Sendable {
+    enum CodingKeys: String, CodingKey { case name, retentionSeconds = "retention_seconds" }
     var name: String
     var retentionSeconds: Int?
 }
 
 struct UpdateTenantBody: Decodable, Sendable {
+    enum CodingKeys: String, CodingKey { case status, retentionSeconds = "retention_seconds" }
     var status: TenantStatus?
     var retentionSeconds: Int?
 }
 
 struct CreatePartnerBody: Decodable, Sendable {
+    enum CodingKeys: String, CodingKey { case distributorId = "distributor_id", name }
     var distributorId: UUID
     var name: String
 }
 
 struct CreateCustomerBody: Decodable, Sendable {
+    enum CodingKeys: String, CodingKey { case partnerId = "partner_id", name }
     var partnerId: UUID
     var name: String
 }
 
 struct CreateResourcesBody: Decodable, Sendable {
+    enum CodingKeys: String, CodingKey {
+        case type, billingMode = "billing_mode", expiresAt = "expires_at", dataBytes = "data_bytes", count
+    }
     var type: String
     var billingMode: BillingMode
     var expiresAt: Date?
@@ -32,11 +40,13 @@ struct CreateResourcesBody: Decodable, Sendable {
 }
 
 struct CreateAPIKeyBody: Decodable, Sendable {
+    enum CodingKeys: String, CodingKey { case principalKind = "principal_kind", principalId = "principal_id" }
     var principalKind: Principal.Kind
     var principalId: UUID
 }
 
 struct SettingsBody: Decodable, Sendable {
+    enum CodingKeys: String, CodingKey { case verificationCodeRequired = "verification_code_required" }
     var verificationCodeRequired: Bool
 }
 
@@ -45,6 +55,9 @@ struct VerificationCodeBody: Decodable, Sendable {
 }
 
 struct FreezeBody: Decodable, Sendable {
+    enum CodingKeys: String, CodingKey {
+        case type, reason, agreementAccepted = "agreement_accepted", verificationCode = "verification_code"
+    }
     var type: RestrictionType?
     var reason: String?
     var agreementAccepted: Bool?
@@ -56,6 +69,7 @@ struct FreezeBody: Decodable, Sendable {
 }
 
 struct UnfreezeBody: Decodable, Sendable {
+    enum CodingKeys: String, CodingKey { case type, reason, verificationCode = "verification_code" }
     var type: RestrictionType?
     var reason: String?
     var verificationCode: String?
@@ -64,6 +78,9 @@ struct UnfreezeBody: Decodable, Sendable {
 }
 
 struct BatchFreezeBody: Decodable, Sendable {
+    enum CodingKeys: String, CodingKey {
+        case customerIds = "customer_ids", type, reason, agreementAccepted = "agreement_accepted", verificationCode = "verification_code"
+    }
     var customerIds: [UUID]
     var type: RestrictionType?
     var reason: String?
@@ -72,6 +89,9 @@ struct BatchFreezeBody: Decodable, Sendable {
 }
 
 struct BatchUnfreezeBody: Decodable, Sendable {
+    enum CodingKeys: String, CodingKey {
+        case customerIds = "customer_ids", type, reason, verificationCode = "verification_code"
+    }
     var customerIds: [UUID]
     var type: RestrictionType?
     var reason: String?
@@ -84,8 +104,12 @@ struct BatchResults<Result: Encodable & Sendable>: Encodable, Sendable {
 
 /// `{action: "buy", resource: {...}} | {action: "renew", ...} | {action: "change", ...}`.
 struct OrderBody: Decodable, Sendable {
+    enum CodingKeys: String, CodingKey {
+        case action, resource, resourceId = "resource_id", termMonths = "term_months", spec
+    }
     enum Action: String, Decodable, Sendable { case buy, renew, change }
     struct NewResource: Decodable, Sendable {
+        enum CodingKeys: String, CodingKey { case type, billingMode = "billing_mode", termMonths = "term_months", spec }
         var type: String
         var billingMode: BillingMode
         var termMonths: Int?

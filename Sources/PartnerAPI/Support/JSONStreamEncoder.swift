@@ -1,0 +1,284 @@
+import Foundation
+import Postgres
+
+/// Writes an `Encodable` answer straight into JSON bytes, in the API's conventions:
+/// snake_case keys, keys under free-form properties (`spec`, `data`, `details`) as the client
+/// wrote them, ISO 8601 dates with milliseconds, and `jsonb` text passed through as it came
+/// from PostgreSQL.
+///
+/// Foundation's `JSONEncoder` builds a tree of boxed values first, calls a custom key
+/// strategy with a freshly built coding path for every key, and a resource's `spec` had to
+/// be parsed from its jsonb text only to be written out again. On the buy path that made
+/// the encoder the server's largest cost; this one appends each value as `encode(to:)`
+/// produces it.
+///
+/// Containers are closed when the value that opened them is done, or when their parent
+/// writes its next element; that is all the synthesized and hand-written `Encodable`
+/// conformances of this project need. Keys are written in the order they are encoded.
+enum JSONStreamEncoder {
+    static func encode<Value: Encodable>(_ value: Value) throws -> Data {
+        let writer = JSONStreamWriter()
+        try writer.writeValue(value, freeForm: false)
+        writer.close(downTo: 0)
+        return Data(writer.bytes)
+    }
+}
+
+/// The encoder's state: the bytes so far and the stack of open objects and arrays.
+final class JSONStreamWriter: Encoder {
+    fileprivate struct Frame {
+        var isObject: Bool
+        var count: Int
+        /// Keys in this container (and below) belong to the client.
+        var freeForm: Bool
+    }
+
+    fileprivate(set) var bytes: [UInt8] = []
+    private var stack: [Frame] = []
+    /// The stack depth at which the value being encoded started, so a second call to
+    /// `container(keyedBy:)` for the same value reuses the object it opened.
+    private var valueDepth = 0
+    private var freeForm = false
+    /// The writer of a `superEncoder()` value, spliced in at the next element or close.
+    private var pendingChild: JSONStreamWriter?
+
+    var codingPath: [any CodingKey] { [] }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    init() {
+        bytes.reserveCapacity(512)
+    }
+
+    // MARK: Values
+
+    func writeValue<Value: Encodable>(_ value: Value, freeForm: Bool) throws {
+        switch value {
+        case let text as String: writeString(text)
+        case let json as PostgresJSON: bytes.append(contentsOf: json.text.utf8)
+        case let date as Date: writeDate(date)
+        case let id as UUID: writeString(id.uuidString)
+        case let flag as Bool: writeRaw(flag ? "true" : "false")
+        case let number as Int: writeRaw(String(number))
+        case let number as Int64: writeRaw(String(number))
+        case let number as Int32: writeRaw(String(number))
+        case let number as Double: try writeDouble(number)
+        default:
+            let (savedDepth, savedFreeForm) = (valueDepth, self.freeForm)
+            valueDepth = stack.count
+            self.freeForm = freeForm
+            defer { (valueDepth, self.freeForm) = (savedDepth, savedFreeForm) }
+            let start = bytes.count
+            try value.encode(to: self)
+            close(downTo: valueDepth)
+            // A value that encoded nothing at all is an empty object, as with JSONEncoder.
+            if bytes.count == start { writeRaw("{}") }
+        }
+    }
+
+    func writeRaw(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    func writeDouble(_ number: Double) throws {
+        guard number.isFinite else {
+            throw EncodingError.invalidValue(number, .init(codingPath: [], debugDescription: "\(number) is not a JSON number"))
+        }
+        if number.rounded() == number, abs(number) < 9e15 {
+            writeRaw(String(Int64(number)))
+        } else {
+            writeRaw("\(number)")
+        }
+    }
+
+    func writeString(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x00..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                bytes.append(hex[Int(byte >> 4)])
+                bytes.append(hex[Int(byte & 0x0F)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    func writeDate(_ date: Date) {
+        bytes.append(UInt8(ascii: "\""))
+        ISO8601Timestamp.append(date, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    // MARK: Containers
+
+    fileprivate func open(isObject: Bool) -> Int {
+        bytes.append(isObject ? UInt8(ascii: "{") : UInt8(ascii: "["))
+        stack.append(Frame(isObject: isObject, count: 0, freeForm: freeForm))
+        return stack.count
+    }
+
+    /// Closes every container deeper than `depth`.
+    func close(downTo depth: Int) {
+        if let child = pendingChild {
+            pendingChild = nil
+            child.close(downTo: 0)
+            bytes.append(contentsOf: child.bytes.isEmpty ? Array("{}".utf8) : child.bytes)
+        }
+        while stack.count > depth {
+            let frame = stack.removeLast()
+            bytes.append(frame.isObject ? UInt8(ascii: "}") : UInt8(ascii: "]"))
+        }
+    }
+
+    /// Starts the next element of the container at `depth`; returns whether its keys (and
+    /// everything below) are the client's.
+    fileprivate func beginElement(at depth: Int) -> Bool {
+        close(downTo: depth)
+        if stack[depth - 1].count > 0 { bytes.append(UInt8(ascii: ",")) }
+        stack[depth - 1].count += 1
+        return stack[depth - 1].freeForm
+    }
+
+    /// Starts a member of the object at `depth`: writes its key; returns whether the
+    /// member's value is free-form.
+    fileprivate func beginMember(_ key: String, at depth: Int) -> Bool {
+        let inFreeForm = beginElement(at: depth)
+        writeString(inFreeForm ? key : JSONCoding.snakeNames.name(for: key))
+        bytes.append(UInt8(ascii: ":"))
+        return inFreeForm || JSONCoding.freeFormKeys.contains(key)
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        // The same value asking again (a conformance that splits its encoding): reuse.
+        if stack.count > valueDepth, stack[valueDepth].isObject {
+            close(downTo: valueDepth + 1)
+            return KeyedEncodingContainer(KeyedWriter<Key>(writer: self, depth: valueDepth + 1))
+        }
+        return KeyedEncodingContainer(KeyedWriter<Key>(writer: self, depth: open(isObject: true)))
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+        UnkeyedWriter(writer: self, depth: open(isObject: false))
+    }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer {
+        SingleValueWriter(writer: self, freeForm: freeForm)
+    }
+}
+
+private struct KeyedWriter<Key: CodingKey>: KeyedEncodingContainerProtocol {
+    let writer: JSONStreamWriter
+    let depth: Int
+    var codingPath: [any CodingKey] { [] }
+
+    mutating func encodeNil(forKey key: Key) throws {
+        _ = writer.beginMember(key.stringValue, at: depth)
+        writer.writeRaw("null")
+    }
+
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+        let freeForm = writer.beginMember(key.stringValue, at: depth)
+        try writer.writeValue(value, freeForm: freeForm)
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(
+        keyedBy keyType: NestedKey.Type, forKey key: Key
+    ) -> KeyedEncodingContainer<NestedKey> {
+        let freeForm = writer.beginMember(key.stringValue, at: depth)
+        return KeyedEncodingContainer(KeyedWriter<NestedKey>(writer: writer, depth: writer.openNested(isObject: true, freeForm: freeForm)))
+    }
+
+    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+        let freeForm = writer.beginMember(key.stringValue, at: depth)
+        return UnkeyedWriter(writer: writer, depth: writer.openNested(isObject: false, freeForm: freeForm))
+    }
+
+    mutating func superEncoder() -> any Encoder {
+        _ = writer.beginMember("super", at: depth)
+        return writer.pendingValueEncoder()
+    }
+
+    mutating func superEncoder(forKey key: Key) -> any Encoder {
+        _ = writer.beginMember(key.stringValue, at: depth)
+        return writer.pendingValueEncoder()
+    }
+}
+
+private struct UnkeyedWriter: UnkeyedEncodingContainer {
+    let writer: JSONStreamWriter
+    let depth: Int
+    var codingPath: [any CodingKey] { [] }
+    private(set) var count = 0
+
+    init(writer: JSONStreamWriter, depth: Int) {
+        self.writer = writer
+        self.depth = depth
+    }
+
+    mutating func encodeNil() throws {
+        _ = writer.beginElement(at: depth)
+        count += 1
+        writer.writeRaw("null")
+    }
+
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        let freeForm = writer.beginElement(at: depth)
+        count += 1
+        try writer.writeValue(value, freeForm: freeForm)
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+        let freeForm = writer.beginElement(at: depth)
+        count += 1
+        return KeyedEncodingContainer(KeyedWriter<NestedKey>(writer: writer, depth: writer.openNested(isObject: true, freeForm: freeForm)))
+    }
+
+    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+        let freeForm = writer.beginElement(at: depth)
+        count += 1
+        return UnkeyedWriter(writer: writer, depth: writer.openNested(isObject: false, freeForm: freeForm))
+    }
+
+    mutating func superEncoder() -> any Encoder {
+        _ = writer.beginElement(at: depth)
+        count += 1
+        return writer.pendingValueEncoder()
+    }
+}
+
+private struct SingleValueWriter: SingleValueEncodingContainer {
+    let writer: JSONStreamWriter
+    let freeForm: Bool
+    var codingPath: [any CodingKey] { [] }
+
+    mutating func encodeNil() throws { writer.writeRaw("null") }
+
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        try writer.writeValue(value, freeForm: freeForm)
+    }
+}
+
+extension JSONStreamWriter {
+    fileprivate func openNested(isObject: Bool, freeForm: Bool) -> Int {
+        let saved = self.freeForm
+        self.freeForm = freeForm
+        defer { self.freeForm = saved }
+        return open(isObject: isObject)
+    }
+
+    /// `superEncoder()`: the member's value is written by a writer of its own and spliced in
+    /// before this writer writes anything else.
+    fileprivate func pendingValueEncoder() -> any Encoder {
+        let child = JSONStreamWriter()
+        child.freeForm = freeForm
+        pendingChild = child
+        return child
+    }
+}

@@ -37,7 +37,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
-        var logger = Logger(label: "partner-center")
+        var logger = Logger(label: "partner-center", factory: ServerLogHandler.init)
         logger.logLevel = Logger.Level(rawValue: logLevel ?? env["LOG_LEVEL"] ?? "info") ?? .info
         let environmentName = environment ?? env["ENVIRONMENT"] ?? "development"
         let delivery: VerificationCodeDelivery

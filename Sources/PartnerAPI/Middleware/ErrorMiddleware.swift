@@ -7,6 +7,10 @@ import PartnerCore
 /// The outermost middleware: gives each request its id (a client's `X-Request-ID` when it
 /// is sane), logs it, and turns every error into the JSON error body — so no request ever
 /// answers with an HTML page, a stack trace, or a bare 500.
+///
+/// The request id goes into each log call's metadata rather than into the logger: setting
+/// logger metadata makes the stream handler re-render all of it, on every request, even
+/// when nothing is logged.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
@@ -17,7 +21,6 @@ struct ErrorMiddleware: RouterMiddleware {
         {
             context.requestID = given
         }
-        context.logger[metadataKey: "request_id"] = "\(context.requestID)"
         let clock = ContinuousClock()
         let start = clock.now
         var response: Response
@@ -27,12 +30,13 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch {
             let partnerError = ErrorMapping.partnerError(from: error)
             if partnerError.code == .serviceUnavailable {
-                context.logger.warning("request failed", metadata: ["error": "\(error)"])
+                context.logger.warning("request failed", metadata: ["request_id": "\(context.requestID)", "error": "\(error)"])
             }
             response = APIResponse(error: partnerError).response(requestID: context.requestID)
         }
         let elapsed = clock.now - start
         context.logger.info("\(request.method) \(request.uri.path) \(response.status.code)", metadata: [
+            "request_id": "\(context.requestID)",
             "status": "\(response.status.code)",
             "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
         ])

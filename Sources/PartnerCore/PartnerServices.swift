@@ -17,16 +17,22 @@ public struct PartnerServices: Sendable {
     public let idempotency: Idempotency
     public let auditLog: AuditLog
     public let outbox: Outbox
+    /// Shared by the purchase gate (which fills it) and restrictions (which clear it).
+    public let refusals: RefusalCache
 
-    public init(client: PostgresClient, codeDelivery: VerificationCodeDelivery, codeResendInterval: TimeInterval = 10) {
+    public init(
+        client: PostgresClient, codeDelivery: VerificationCodeDelivery, codeResendInterval: TimeInterval = 10,
+        refusalLifetime: Duration = .seconds(1)
+    ) {
         self.client = client
+        self.refusals = RefusalCache(lifetime: refusalLifetime)
         self.provisioning = Provisioning(client: client)
         self.apiKeys = APIKeys(client: client)
         self.grants = Grants(client: client)
         self.customers = Customers(client: client)
         self.resources = Resources(client: client)
-        self.restrictions = Restrictions(client: client)
-        self.purchases = PurchaseGate(client: client)
+        self.restrictions = Restrictions(client: client, refusals: refusals)
+        self.purchases = PurchaseGate(client: client, refusals: refusals)
         self.verificationCodes = VerificationCodes(client: client, delivery: codeDelivery, resendInterval: codeResendInterval)
         self.settings = Settings(client: client)
         self.agreements = Agreements(client: client)

@@ -26,15 +26,26 @@ public struct UsageResult: Sendable, Codable, Equatable {
 /// holds the same row `FOR UPDATE`, so an order either commits before the freeze commits
 /// or, after waiting, re-reads the row, sees the restriction and is refused: no purchase
 /// can commit after a restriction has.
+///
+/// Refusals the database just gave are answered from `refusals` for a moment (see
+/// `RefusalCache`); what admits a purchase is always the statement.
 public struct PurchaseGate: Sendable {
     let client: PostgresClient
+    let refusals: RefusalCache
 
-    public init(client: PostgresClient) { self.client = client }
+    public init(client: PostgresClient, refusals: RefusalCache) {
+        self.client = client
+        self.refusals = refusals
+    }
 
     /// Buy in one statement: lock + status check + resource, data row, order and audit.
     /// Under READ COMMITTED a waiting `FOR SHARE` re-evaluates `status = 'normal'` on the
     /// row the freeze committed, so nothing is inserted once the customer is restricted.
     /// Swift `Int` binds as bigint and `make_interval` takes integers only, hence the casts.
+    ///
+    /// The answer is one row while the customer exists: the new resource, or NULLs when
+    /// nothing was bought (so a refusal costs one round trip, not two); no row means there
+    /// is no such customer.
     static let buySQL = """
         WITH customer AS (
             SELECT c.id, c.partner_id FROM customers c WHERE c.id = $1 AND c.status = 'normal' FOR SHARE
@@ -42,8 +53,7 @@ public struct PurchaseGate: Sendable {
             INSERT INTO resources (customer_id, id, type, billing_mode, spec, expires_at)
             SELECT id, $2, $3, $4, $5, CASE WHEN $4 = 'prepaid' THEN now() + make_interval(months => $6::integer) END
             FROM customer
-            RETURNING customer_id, id, type, billing_mode, state, spec, expires_at, frozen_at, retention_until,
-                      released_at, created_at
+            RETURNING \(Resources.returningColumns)
         ), data AS (
             INSERT INTO resource_data (customer_id, resource_id) SELECT customer_id, id FROM resource
         ), purchase AS (
@@ -56,7 +66,7 @@ public struct PurchaseGate: Sendable {
                    jsonb_build_object('order_id', $7::uuid, 'billing_mode', $4::text, 'type', $3::text)
             FROM resource r, customer c JOIN partners p ON p.id = c.partner_id
         )
-        SELECT \(Resources.returningColumns) FROM resource
+        SELECT r.* FROM customers c LEFT JOIN resource r ON true WHERE c.id = $1
         """
 
     public func order(customerID: UUID, _ request: OrderRequest, context: ChangeContext) async throws -> OrderResult {
@@ -104,17 +114,19 @@ public struct PurchaseGate: Sendable {
         let spec = spec ?? .object([:])
         try Validate.spec(spec)
         let json = try PostgresJSON(encoding: spec)
-        let resourceID = UUID()
-        let orderID = UUID()
+        let (refusal, ticket) = refusals.refusal(customerID: customerID)
+        if refusal == .purchases { throw Self.restricted }
+        let resourceID = UUID.random()
+        let orderID = UUID.random()
         let rows = try await client.query(
             Self.buySQL, [customerID, resourceID, type, billingMode.rawValue, json, months, orderID, context.requestID])
-        if let row = rows.first {
-            return OrderResult(orderId: orderID, action: "buy", resourceId: resourceID, resource: try Resources.resource(row))
+        guard let row = rows.first else { throw PartnerError.notFound("the customer") }
+        // The customer exists but nothing was bought: it is restricted.
+        guard try row.decode(1, as: UUID?.self) != nil else {
+            refusals.remember(.purchases, customerID: customerID, ticket: ticket)
+            throw Self.restricted
         }
-        // Nothing was bought: say why (the customer exists, so it is restricted).
-        let status = try await client.query("SELECT status FROM customers WHERE id = $1", [customerID])
-        guard !status.isEmpty else { throw PartnerError.notFound("the customer") }
-        throw Self.restricted
+        return OrderResult(orderId: orderID, action: "buy", resourceId: resourceID, resource: try Resources.resource(row))
     }
 
     static let restricted = PartnerError(
@@ -144,7 +156,7 @@ public struct PurchaseGate: Sendable {
             case .active: break
             }
             let updated = try Resources.resource(try apply(connection, resource))
-            let orderID = UUID()
+            let orderID = UUID.random()
             let (months, spec) = order()
             try connection.execute(
                 "INSERT INTO orders (customer_id, id, action, resource_id, term_months, spec) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -191,12 +203,20 @@ public struct PurchaseGate: Sendable {
         guard quantity.isFinite, quantity >= 0.000001, quantity <= 1e12 else {
             throw PartnerError.validation("quantity must be a number from 0.000001 to 1000000000000")
         }
+        let (refusal, ticket) = refusals.refusal(customerID: customerID, resourceID: resourceID)
+        if case .usage(let state) = refusal { throw Self.usageRefused(state) }
         let rows = try await client.query(Self.usageSQL, [customerID, resourceID, String(quantity)])
         guard let row = rows.first else { throw PartnerError.notFound("the resource") }
-        switch ResourceState(rawValue: try row.decode(0)) {
-        case .frozen: throw PartnerError(.resourceFrozen, "the resource is frozen and cannot be used")
-        case .released: throw PartnerError(.resourceReleased, "the resource was released and no longer exists")
-        default: return UsageResult(resourceId: resourceID, accepted: true)
+        guard let state = ResourceState(rawValue: try row.decode(0)), state != .active else {
+            return UsageResult(resourceId: resourceID, accepted: true)
         }
+        refusals.remember(.usage(state), customerID: customerID, resourceID: resourceID, ticket: ticket)
+        throw Self.usageRefused(state)
+    }
+
+    static func usageRefused(_ state: ResourceState) -> PartnerError {
+        state == .released
+            ? PartnerError(.resourceReleased, "the resource was released and no longer exists")
+            : PartnerError(.resourceFrozen, "the resource is frozen and cannot be used")
     }
 }

@@ -12,8 +12,14 @@ public struct Restrictions: Sendable {
     public static let maximumBatch = 10
 
     let client: PostgresClient
+    /// Forgotten for every customer an unfreeze touches, so its next purchase reaches the
+    /// gate's statement.
+    let refusals: RefusalCache
 
-    public init(client: PostgresClient) { self.client = client }
+    public init(client: PostgresClient, refusals: RefusalCache) {
+        self.client = client
+        self.refusals = refusals
+    }
 
     // MARK: Freeze
 
@@ -100,7 +106,7 @@ public struct Restrictions: Sendable {
         {
             return .refused(refusal)
         }
-        let restrictionID = UUID()
+        let restrictionID = UUID.random()
         let row = try connection.query(applyFreezeSQL, [
             customerID, restrictionID, request.type.rawValue, reason, context.principal.actorKind, context.principal.id,
             request.type.customerStatus.rawValue, Double(locked.retentionSeconds), locked.authority.facts.distributorID,
@@ -116,6 +122,7 @@ public struct Restrictions: Sendable {
 
     public func unfreeze(customerID: UUID, _ request: UnfreezeRequest, context: ChangeContext) async throws -> UnfreezeResult {
         let reason = try Validate.reason(request.reason)
+        defer { refusals.forget(customerIDs: [customerID]) }
         return try await Self.settle(client.withTransaction { connection in
             try Self.unfreeze(customerID, request, reason: reason, verifyCode: true, context: context, connection)
         })
@@ -126,6 +133,7 @@ public struct Restrictions: Sendable {
         let reason = try Validate.reason(request.reason)
         try Self.validateBatch(customerIDs)
         try await verifyOnce(request.verificationCode, purpose: .unfreeze, context: context)
+        defer { refusals.forget(customerIDs: customerIDs) }
         return await Self.batch(customerIDs) { customerID in
             try await Self.settle(client.withTransaction { connection in
                 try Self.unfreeze(customerID, request, reason: reason, verifyCode: false, context: context, connection)

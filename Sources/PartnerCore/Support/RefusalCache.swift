@@ -1,0 +1,86 @@
+import Foundation
+import Synchronization
+
+/// Purchases and usage reports the database has just refused, remembered for a moment.
+///
+/// A restricted customer's automation keeps retrying purchases, and a frozen resource's
+/// metering keeps reporting usage; answering each retry with the gate's full statement
+/// spends a database round trip to say the same thing again. A refusal seen within
+/// `lifetime` is answered from here instead.
+///
+/// Only refusals are remembered, so the cache can never let a purchase or usage through:
+/// what admits them is always the statement in `PurchaseGate`. Lifting a restriction on this
+/// instance forgets the customer at once (and drops refusals that raced the unfreeze); on
+/// another instance a refusal may outlive the unfreeze by at most `lifetime`.
+public final class RefusalCache: Sendable {
+    /// What was refused: the customer's purchases, or usage of one of its resources (frozen
+    /// or released).
+    public enum Refusal: Sendable, Equatable {
+        case purchases
+        case usage(ResourceState)
+    }
+
+    private struct Key: Hashable {
+        var customerID: UUID
+        /// nil for the customer's purchases.
+        var resourceID: UUID?
+    }
+
+    private struct State {
+        var entries: [Key: (refusal: Refusal, expires: ContinuousClock.Instant)] = [:]
+        /// Bumped by every `forget`, so a refusal read before an unfreeze committed is not
+        /// stored after it.
+        var generation: UInt64 = 0
+    }
+
+    /// The moment a lookup happened, to hand back to `remember`.
+    public struct Ticket: Sendable {
+        fileprivate let generation: UInt64
+    }
+
+    public let lifetime: Duration
+    private let state = Mutex(State())
+    private static let capacity = 10_000
+
+    /// `lifetime` zero turns the cache off.
+    public init(lifetime: Duration = .seconds(1)) {
+        self.lifetime = lifetime
+    }
+
+    /// A remembered refusal, or nil and a ticket for `remember`.
+    public func refusal(customerID: UUID, resourceID: UUID? = nil) -> (Refusal?, Ticket) {
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            let ticket = Ticket(generation: state.generation)
+            guard let entry = state.entries[Key(customerID: customerID, resourceID: resourceID)], entry.expires > now else {
+                return (nil, ticket)
+            }
+            return (entry.refusal, ticket)
+        }
+    }
+
+    /// Remembers a refusal the database just gave, unless a restriction was lifted since
+    /// `ticket` was taken.
+    public func remember(_ refusal: Refusal, customerID: UUID, resourceID: UUID? = nil, ticket: Ticket) {
+        guard lifetime > .zero else { return }
+        let expires = ContinuousClock.now.advanced(by: lifetime)
+        state.withLock { state in
+            guard state.generation == ticket.generation else { return }
+            if state.entries.count >= Self.capacity {
+                let now = ContinuousClock.now
+                state.entries = state.entries.filter { $0.value.expires > now }
+                if state.entries.count >= Self.capacity { state.entries.removeAll() }
+            }
+            state.entries[Key(customerID: customerID, resourceID: resourceID)] = (refusal, expires)
+        }
+    }
+
+    /// Forgets every refusal of these customers: their restriction was just lifted.
+    public func forget(customerIDs: some Sequence<UUID>) {
+        let customers = Set(customerIDs)
+        state.withLock { state in
+            state.generation &+= 1
+            state.entries = state.entries.filter { !customers.contains($0.key.customerID) }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import PartnerCore
+import Postgres
+import TestSupport
+import Testing
+
+/// Refusals the gate remembers for a moment (`RefusalCache`): they are only ever refusals,
+/// an unfreeze on the same instance is seen by the very next purchase and usage report, and
+/// on another instance a remembered refusal lasts at most the cache's lifetime.
+@Suite("Refusal cache", .serialized)
+struct RefusalCacheTests {
+    static let buy = OrderRequest.buy(type: "ecs.instance", billingMode: .payPerUse, termMonths: nil, spec: nil)
+
+    @Test func anUnfreezeIsSeenByTheNextPurchaseAndUsageReport() async throws {
+        try await withTestDatabase { (_, client) async throws in
+            let world = try await World.build(client: client)
+            let tenant = try await world.tenant(payPerUse: 1, prepaid: 0)
+            let resource = try await world.resourceIDs(tenant, .payPerUse)[0]
+            let gate = world.services.purchases
+            _ = try await world.freeze(tenant)
+            for _ in 0..<3 {
+                try await expectRefusal(.purchaseRestricted, client) {
+                    try await gate.order(customerID: tenant.customerID, Self.buy, context: tenant.customer.context)
+                }
+                try await expectRefusal(.resourceFrozen, client) {
+                    try await gate.recordUsage(
+                        customerID: tenant.customerID, resourceID: resource, quantity: 1, context: tenant.customer.context)
+                }
+            }
+            #expect(world.services.refusals.refusal(customerID: tenant.customerID).0 == .purchases)
+            _ = try await world.unfreeze(tenant)
+            #expect(world.services.refusals.refusal(customerID: tenant.customerID).0 == nil)
+            let bought = try await gate.order(customerID: tenant.customerID, Self.buy, context: tenant.customer.context)
+            #expect(try await client.int("SELECT count(*) FROM resources WHERE id = $1", [bought.resourceId]) == 1)
+            #expect(try await gate.recordUsage(
+                customerID: tenant.customerID, resourceID: resource, quantity: 1, context: tenant.customer.context).accepted)
+            try await assertInvariants(client)
+        }
+    }
+
+    /// Another server's cache is not told of the unfreeze: its remembered refusal ends with
+    /// its lifetime, and the purchase after that goes through.
+    @Test func anotherInstanceRefusesAtMostForTheCacheLifetime() async throws {
+        try await withTestDatabase { (database, client) async throws in
+            let world = try await World.build(client: client)
+            let tenant = try await world.tenant(payPerUse: 0, prepaid: 0)
+            let other = try database.client(maximumConnections: 2)
+            let otherServer = PartnerServices(client: other, codeDelivery: .response, refusalLifetime: .seconds(2))
+            _ = try await world.freeze(tenant)
+            try await expectRefusal(.purchaseRestricted, client) {
+                try await otherServer.purchases.order(customerID: tenant.customerID, Self.buy, context: tenant.customer.context)
+            }
+            _ = try await world.unfreeze(tenant)
+            let unfrozen = ContinuousClock.now
+            var refusedFor: Duration = .zero
+            while true {
+                do {
+                    _ = try await otherServer.purchases.order(customerID: tenant.customerID, Self.buy, context: tenant.customer.context)
+                    break
+                } catch let error as PartnerError where error.code == .purchaseRestricted {
+                    refusedFor = ContinuousClock.now - unfrozen
+                    #expect(refusedFor < .seconds(2))
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            // It did refuse from memory after the unfreeze, and not for longer than its lifetime.
+            #expect(refusedFor > .zero && refusedFor < .seconds(2))
+            #expect(try await client.int("SELECT count(*) FROM resources WHERE customer_id = $1", [tenant.customerID]) == 1)
+            await other.shutdown()
+        }
+    }
+
+    /// A refusal read before an unfreeze committed, and answered after it, is not kept.
+    @Test func aRefusalThatRacedAnUnfreezeIsNotRemembered() {
+        let cache = RefusalCache(lifetime: .seconds(60))
+        let customer = UUID.random()
+        let (before, ticket) = cache.refusal(customerID: customer)
+        #expect(before == nil)
+        cache.forget(customerIDs: [customer])
+        cache.remember(.purchases, customerID: customer, ticket: ticket)
+        #expect(cache.refusal(customerID: customer).0 == nil)
+
+        let (_, fresh) = cache.refusal(customerID: customer)
+        cache.remember(.purchases, customerID: customer, ticket: fresh)
+        #expect(cache.refusal(customerID: customer).0 == .purchases)
+        #expect(cache.refusal(customerID: customer, resourceID: UUID.random()).0 == nil)
+    }
+
+    @Test func aRefusalExpiresAndAZeroLifetimeKeepsNothing() async throws {
+        let cache = RefusalCache(lifetime: .milliseconds(50))
+        let customer = UUID.random()
+        let resource = UUID.random()
+        cache.remember(.usage(.frozen), customerID: customer, resourceID: resource, ticket: cache.refusal(customerID: customer).1)
+        #expect(cache.refusal(customerID: customer, resourceID: resource).0 == .usage(.frozen))
+        try await Task.sleep(for: .milliseconds(80))
+        #expect(cache.refusal(customerID: customer, resourceID: resource).0 == nil)
+
+        let off = RefusalCache(lifetime: .zero)
+        off.remember(.purchases, customerID: customer, ticket: off.refusal(customerID: customer).1)
+        #expect(off.refusal(customerID: customer).0 == nil)
+    }
+}

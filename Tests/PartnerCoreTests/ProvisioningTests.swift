@@ -30,6 +30,17 @@ struct ProvisioningTests {
         }
     }
 
+    /// The largest bulk the API takes (10^5, the size of the freeze target in DESIGN §6) is
+    /// one statement that completes.
+    @Test func theLargestBulkIsAccepted() async throws {
+        try await withTestDatabase { (_, client) async throws in
+            let world = try await World.build(client: client)
+            let tenant = try await world.tenant(payPerUse: 0, prepaid: 0)
+            #expect(try await world.provision(tenant, .payPerUse, count: Provisioning.maximumBulkCount) == 100_000)
+            #expect(try await client.int("SELECT count(*) FROM resource_data WHERE customer_id = $1", [tenant.customerID]) == 100_000)
+        }
+    }
+
     @Test func badProvisioningIsAValidationFailure() async throws {
         try await withTestDatabase { (_, client) async throws in
             let world = try await World.build(client: client)

@@ -80,6 +80,16 @@ struct JSONStreamEncoderTests {
         #expect(String(decoding: try JSONStreamEncoder.encode([Int]()), as: UTF8.self) == "[]")
         #expect(String(decoding: try JSONStreamEncoder.encode(["a": 1.5]), as: UTF8.self) == #"{"a":1.5}"#)
         #expect(throws: EncodingError.self) { try JSONStreamEncoder.encode([Double.nan]) }
+        // Every primitive a single-value container takes is written as a value.
+        struct Primitives: Encodable {
+            var a: Int8 = -8, b: Int16 = 16, c: UInt = 1, d: UInt8 = 8, e: UInt16 = 16, f: UInt32 = 32, g: UInt64 = 64
+            var h: Float = 0.5, i: Decimal = Decimal(string: "12.5")!, j: URL = URL(string: "https://example.com/a")!
+            var k: Int32? = nil, l: Int64? = 64
+        }
+        let primitives: NSDictionary = [
+            "a": -8, "b": 16, "c": 1, "d": 8, "e": 16, "f": 32, "g": 64, "h": 0.5, "i": 12.5, "j": "https://example.com/a", "l": 64,
+        ]
+        #expect(try object(JSONStreamEncoder.encode(Primitives())) == primitives)
     }
 
     @Test func timestampsMatchFoundationsISO8601WithMilliseconds() {

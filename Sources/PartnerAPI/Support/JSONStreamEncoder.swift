@@ -62,6 +62,19 @@ final class JSONStreamWriter: Encoder {
         case let number as Int64: writeRaw(String(number))
         case let number as Int32: writeRaw(String(number))
         case let number as Double: try writeDouble(number)
+        // Every other type a single-value container takes, so that none of them comes back
+        // here through its own `encode(to:)`; and the two Foundation types JSONEncoder writes
+        // as plain values.
+        case let number as Int8: writeRaw(String(number))
+        case let number as Int16: writeRaw(String(number))
+        case let number as UInt: writeRaw(String(number))
+        case let number as UInt8: writeRaw(String(number))
+        case let number as UInt16: writeRaw(String(number))
+        case let number as UInt32: writeRaw(String(number))
+        case let number as UInt64: writeRaw(String(number))
+        case let number as Float: try writeDouble(Double(number))
+        case let number as Decimal: writeRaw(number.description)
+        case let url as URL: writeString(url.absoluteString)
         default:
             let (savedDepth, savedFreeForm) = (valueDepth, self.freeForm)
             valueDepth = stack.count

@@ -70,6 +70,26 @@ struct RefusalCacheTests {
         }
     }
 
+    /// The sweep, another process, cannot tell the cache; but it releases a resource only
+    /// once its retention has run out, and a frozen resource's refusal is not kept past that.
+    @Test func aFrozenResourceIsNotRememberedPastItsRetention() async throws {
+        try await withTestDatabase { (_, client) async throws in
+            let world = try await World.build(client: client)
+            let tenant = try await world.tenant(retentionSeconds: 0, payPerUse: 1, prepaid: 0)
+            let resource = try await world.resourceIDs(tenant, .payPerUse)[0]
+            let gate = world.services.purchases
+            func use() async throws -> UsageResult {
+                try await gate.recordUsage(customerID: tenant.customerID, resourceID: resource, quantity: 1, context: tenant.customer.context)
+            }
+            _ = try await world.freeze(tenant)
+            try await expectRefusal(.resourceFrozen, client) { try await use() }
+            #expect(world.services.refusals.refusal(customerID: tenant.customerID, resourceID: resource).0 == nil)
+            #expect(try await RetentionSweep(client: client).run(.init(batchSize: 10)).released == 1)
+            try await expectRefusal(.resourceReleased, client) { try await use() }
+            #expect(world.services.refusals.refusal(customerID: tenant.customerID, resourceID: resource).0 == .usage(.released))
+        }
+    }
+
     /// A refusal read before an unfreeze committed, and answered after it, is not kept.
     @Test func aRefusalThatRacedAnUnfreezeIsNotRemembered() {
         let cache = RefusalCache(lifetime: .seconds(60))
@@ -86,7 +106,7 @@ struct RefusalCacheTests {
         #expect(cache.refusal(customerID: customer, resourceID: UUID.random()).0 == nil)
     }
 
-    @Test func aRefusalExpiresAndAZeroLifetimeKeepsNothing() async throws {
+    @Test func aRefusalExpiresWithItsLifetimeOrValidityAndAZeroLifetimeKeepsNothing() async throws {
         let cache = RefusalCache(lifetime: .milliseconds(50))
         let customer = UUID.random()
         let resource = UUID.random()
@@ -94,6 +114,14 @@ struct RefusalCacheTests {
         #expect(cache.refusal(customerID: customer, resourceID: resource).0 == .usage(.frozen))
         try await Task.sleep(for: .milliseconds(80))
         #expect(cache.refusal(customerID: customer, resourceID: resource).0 == nil)
+
+        let (_, ticket) = cache.refusal(customerID: customer)
+        cache.remember(.purchases, customerID: customer, ticket: ticket, validUntil: Date().addingTimeInterval(0.05))
+        #expect(cache.refusal(customerID: customer).0 == .purchases)
+        try await Task.sleep(for: .milliseconds(80))
+        #expect(cache.refusal(customerID: customer).0 == nil)
+        cache.remember(.purchases, customerID: customer, ticket: ticket, validUntil: Date().addingTimeInterval(-1))
+        #expect(cache.refusal(customerID: customer).0 == nil)
 
         let off = RefusalCache(lifetime: .zero)
         off.remember(.purchases, customerID: customer, ticket: off.refusal(customerID: customer).1)

@@ -177,7 +177,7 @@ public struct PurchaseGate: Sendable {
     /// transaction id and a WAL flush at commit, and a refused check should cost a read.
     static let usageSQL = """
         WITH target AS (
-            SELECT state FROM resources WHERE customer_id = $1 AND id = $2
+            SELECT state, retention_until FROM resources WHERE customer_id = $1 AND id = $2
         ), usable AS (
             SELECT 1 FROM resources WHERE customer_id = $1 AND id = $2 AND state = 'active' FOR SHARE
         ), recorded AS (
@@ -189,7 +189,8 @@ public struct PurchaseGate: Sendable {
                     -- Active in the snapshot, yet not lockable as active: a freeze won the row.
                     WHEN state = 'active' THEN 'frozen'
                     ELSE state END,
-               (SELECT count(*) FROM recorded)
+               (SELECT count(*) FROM recorded),
+               retention_until
         FROM target
         """
 
@@ -210,7 +211,11 @@ public struct PurchaseGate: Sendable {
         guard let state = ResourceState(rawValue: try row.decode(0)), state != .active else {
             return UsageResult(resourceId: resourceID, accepted: true)
         }
-        refusals.remember(.usage(state), customerID: customerID, resourceID: resourceID, ticket: ticket)
+        // Frozen until the sweep may release it, at the end of its retention (no retention
+        // yet: a freeze won the row just now, so remember nothing).
+        refusals.remember(
+            .usage(state), customerID: customerID, resourceID: resourceID, ticket: ticket,
+            validUntil: state == .frozen ? try row.decode(2, as: Date?.self) ?? .distantPast : nil)
         throw Self.usageRefused(state)
     }
 

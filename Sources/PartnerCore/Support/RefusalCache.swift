@@ -11,7 +11,9 @@ import Synchronization
 /// Only refusals are remembered, so the cache can never let a purchase or usage through:
 /// what admits them is always the statement in `PurchaseGate`. Lifting a restriction on this
 /// instance forgets the customer at once (and drops refusals that raced the unfreeze); on
-/// another instance a refusal may outlive the unfreeze by at most `lifetime`.
+/// another instance a refusal may outlive the unfreeze by at most `lifetime`. A frozen
+/// resource's refusal never outlives its retention, so a release by the sweep is answered
+/// as `resource_released` from the first moment it can happen.
 public final class RefusalCache: Sendable {
     /// What was refused: the customer's purchases, or usage of one of its resources (frozen
     /// or released).
@@ -60,8 +62,16 @@ public final class RefusalCache: Sendable {
     }
 
     /// Remembers a refusal the database just gave, unless a restriction was lifted since
-    /// `ticket` was taken.
-    public func remember(_ refusal: Refusal, customerID: UUID, resourceID: UUID? = nil, ticket: Ticket) {
+    /// `ticket` was taken. `validUntil` ends it sooner: a frozen resource is released by the
+    /// sweep (another process, which cannot tell this cache) only once its retention has run
+    /// out, so its "frozen" is remembered no longer than that.
+    public func remember(_ refusal: Refusal, customerID: UUID, resourceID: UUID? = nil, ticket: Ticket, validUntil: Date? = nil) {
+        var lifetime = self.lifetime
+        if let validUntil {
+            let left = validUntil.timeIntervalSinceNow
+            guard left > 0 else { return }
+            lifetime = min(lifetime, .milliseconds(Int64(left * 1000)))
+        }
         guard lifetime > .zero else { return }
         let expires = ContinuousClock.now.advanced(by: lifetime)
         state.withLock { state in

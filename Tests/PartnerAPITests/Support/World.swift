@@ -87,13 +87,19 @@ extension API {
     }
 
     /// Releases the given frozen resources as the retention sweep would once their retention
-    /// has passed: moves their deadline into the past, then runs the sweep.
+    /// has passed: moves their deadline into the past, then runs the sweep. Moving the
+    /// deadline stands in for time passing, and by then the server's refusal cache would have
+    /// let go of them (it keeps a frozen resource's refusal no longer than its retention), so
+    /// their customers are forgotten there too.
     func release(_ resourceIDs: [UUID]) async throws {
+        var customers: Set<UUID> = []
         for id in resourceIDs {
-            try await client.query(
-                "UPDATE resources SET retention_until = now() - interval '1 second', frozen_at = now() - interval '2 seconds' WHERE id = $1 AND state = 'frozen'",
+            let rows = try await client.query(
+                "UPDATE resources SET retention_until = now() - interval '1 second', frozen_at = now() - interval '2 seconds' WHERE id = $1 AND state = 'frozen' RETURNING customer_id",
                 [id])
+            for row in rows { customers.insert(try row.decode(0)) }
         }
+        services.refusals.forget(customerIDs: customers)
         _ = try await RetentionSweep(client: client).run(.init(batchSize: 100))
     }
 

@@ -33,7 +33,10 @@ struct ServerLogHandler: LogHandler {
         }
         let rendered = all.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
         let line = "\(Self.timestamp()) \(event.level) \(label):\(rendered) [\(event.source)] \(event.message)\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        // One write(2) per line (atomic for lines under PIPE_BUF), and a failed write is
+        // dropped: `FileHandle.write(_:)` traps on error, and a log line is not worth the
+        // process (journald restarting gives EPIPE).
+        try? FileHandle.standardError.write(contentsOf: Data(line.utf8))
     }
 
     private static func timestamp() -> String {

@@ -79,6 +79,19 @@ struct JSONStreamEncoderTests {
         #expect(try object(JSONStreamEncoder.encode(Unusual())) == expected)
         #expect(String(decoding: try JSONStreamEncoder.encode([Int]()), as: UTF8.self) == "[]")
         #expect(String(decoding: try JSONStreamEncoder.encode(["a": 1.5]), as: UTF8.self) == #"{"a":1.5}"#)
+        // Dictionary keys are data: verbatim, and sorted so the bytes do not depend on the hash seed.
+        #expect(String(decoding: try JSONStreamEncoder.encode(["zKey": 1, "aKey": 2, "mKey": 3]), as: UTF8.self)
+            == #"{"aKey":2,"mKey":3,"zKey":1}"#)
+        struct TwoLists: Encodable {
+            func encode(to encoder: any Encoder) throws {
+                var first = encoder.unkeyedContainer()
+                try first.encode(1)
+                var second = encoder.unkeyedContainer()
+                try second.encode(2)
+            }
+        }
+        #expect(String(decoding: try JSONStreamEncoder.encode(TwoLists()), as: UTF8.self) == "[1,2]")
+        #expect(String(decoding: try JSONStreamEncoder.encode([Int128(1) << 100]), as: UTF8.self) == "[1267650600228229401496703205376]")
         #expect(throws: EncodingError.self) { try JSONStreamEncoder.encode([Double.nan]) }
         // Every primitive a single-value container takes is written as a value.
         struct Primitives: Encodable {

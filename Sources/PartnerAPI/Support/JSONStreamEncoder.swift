@@ -73,8 +73,14 @@ final class JSONStreamWriter: Encoder {
         case let number as UInt32: writeRaw(String(number))
         case let number as UInt64: writeRaw(String(number))
         case let number as Float: try writeDouble(Double(number))
+        case let number as Int128: writeRaw(String(number))
+        case let number as UInt128: writeRaw(String(number))
         case let number as Decimal: writeRaw(number.description)
         case let url as URL: writeString(url.absoluteString)
+        // String-keyed dictionaries, as JSONEncoder wrote them: keys verbatim (they are
+        // data, not property names) and sorted, so an answer's bytes do not depend on the
+        // process's hash seed.
+        case let dictionary as [String: any Encodable]: try writeDictionary(dictionary, freeForm: freeForm)
         default:
             let (savedDepth, savedFreeForm) = (valueDepth, self.freeForm)
             valueDepth = stack.count
@@ -86,6 +92,18 @@ final class JSONStreamWriter: Encoder {
             // A value that encoded nothing at all is an empty object, as with JSONEncoder.
             if bytes.count == start { writeRaw("{}") }
         }
+    }
+
+    private func writeDictionary(_ dictionary: [String: any Encodable], freeForm: Bool) throws {
+        let saved = self.freeForm
+        self.freeForm = freeForm
+        let depth = open(isObject: true)
+        self.freeForm = saved
+        for key in dictionary.keys.sorted() {
+            let valueIsFreeForm = beginMember(key, at: depth, verbatim: true)
+            try writeValue(dictionary[key]!, freeForm: valueIsFreeForm)
+        }
+        close(downTo: depth - 1)
     }
 
     func writeRaw(_ text: String) {
@@ -153,6 +171,7 @@ final class JSONStreamWriter: Encoder {
     /// Starts the next element of the container at `depth`; returns whether its keys (and
     /// everything below) are the client's.
     fileprivate func beginElement(at depth: Int) -> Bool {
+        precondition(stack.count >= depth, "an Encodable wrote to a container after its parent moved on")
         close(downTo: depth)
         if stack[depth - 1].count > 0 { bytes.append(UInt8(ascii: ",")) }
         stack[depth - 1].count += 1
@@ -161,9 +180,9 @@ final class JSONStreamWriter: Encoder {
 
     /// Starts a member of the object at `depth`: writes its key; returns whether the
     /// member's value is free-form.
-    fileprivate func beginMember(_ key: String, at depth: Int) -> Bool {
+    fileprivate func beginMember(_ key: String, at depth: Int, verbatim: Bool = false) -> Bool {
         let inFreeForm = beginElement(at: depth)
-        writeString(inFreeForm ? key : JSONCoding.snakeNames.name(for: key))
+        writeString(inFreeForm || verbatim ? key : JSONCoding.snakeNames.name(for: key))
         bytes.append(UInt8(ascii: ":"))
         return inFreeForm || JSONCoding.freeFormKeys.contains(key)
     }
@@ -178,7 +197,11 @@ final class JSONStreamWriter: Encoder {
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        UnkeyedWriter(writer: self, depth: open(isObject: false))
+        if stack.count > valueDepth, !stack[valueDepth].isObject {
+            close(downTo: valueDepth + 1)
+            return UnkeyedWriter(writer: self, depth: valueDepth + 1, count: stack[valueDepth].count)
+        }
+        return UnkeyedWriter(writer: self, depth: open(isObject: false))
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer {
@@ -230,9 +253,10 @@ private struct UnkeyedWriter: UnkeyedEncodingContainer {
     var codingPath: [any CodingKey] { [] }
     private(set) var count = 0
 
-    init(writer: JSONStreamWriter, depth: Int) {
+    init(writer: JSONStreamWriter, depth: Int, count: Int = 0) {
         self.writer = writer
         self.depth = depth
+        self.count = count
     }
 
     mutating func encodeNil() throws {

@@ -133,9 +133,11 @@ public struct Restrictions: Sendable {
         let reason = try Validate.reason(request.reason)
         try Self.validateBatch(customerIDs)
         try await verifyOnce(request.verificationCode, purpose: .unfreeze, context: context)
-        defer { refusals.forget(customerIDs: customerIDs) }
+        let refusals = self.refusals
         return await Self.batch(customerIDs) { customerID in
-            try await Self.settle(client.withTransaction { connection in
+            // Each customer as soon as its own transaction is over, not when the batch is.
+            defer { refusals.forget(customerIDs: [customerID]) }
+            return try await Self.settle(client.withTransaction { connection in
                 try Self.unfreeze(customerID, request, reason: reason, verifyCode: false, context: context, connection)
             })
         }

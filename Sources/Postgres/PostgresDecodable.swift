@@ -139,23 +139,9 @@ extension Array: PostgresDecodable where Element: PostgresDecodable {
 /// `DateFormatter` (slow and locale-dependent).
 enum PostgresTimestamp {
     static func format(_ date: Date) -> String {
-        let totalMicros = (date.timeIntervalSince1970 * 1_000_000).rounded()
-        var seconds = Int64((totalMicros / 1_000_000).rounded(.down))
-        var micros = Int64(totalMicros - Double(seconds) * 1_000_000)
-        if micros < 0 {
-            micros += 1_000_000
-            seconds -= 1
-        }
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
-        let (year, month, day) = civil(fromDays: days)
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2)) "
-            + "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay % 3600 / 60, 2)):\(pad(secondOfDay % 60, 2))"
-            + ".\(pad(micros, 6))+00"
+        var bytes: [UInt8] = []
+        UTCDateTime(date).append(to: &bytes, separator: UInt8(ascii: " "), fractionDigits: 6, suffix: "+00")
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Parses `YYYY-MM-DD HH:MM:SS[.ffffff]+HH[:MM]`, as the server prints in ISO style.

@@ -38,9 +38,9 @@ for iteration in 0..<iterations {
     let decodedNull = try row.decode(8, as: String?.self)
     precondition(decodedID == id && decodedNull == nil)
     try connection.simpleQuery("CREATE TEMP TABLE IF NOT EXISTS soak (v int UNIQUE)")
-    try connection.withTransaction { try $0.execute("INSERT INTO soak VALUES ($1)", [Int32(iteration)]) }
+    _ = try connection.withTransaction { try $0.execute("INSERT INTO soak VALUES ($1)", [Int32(iteration)]) }
     do {
-        try connection.withTransaction { try $0.execute("INSERT INTO soak VALUES ($1)", [Int32(iteration)]) }
+        _ = try connection.withTransaction { try $0.execute("INSERT INTO soak VALUES ($1)", [Int32(iteration)]) }
         fatalError("a unique violation went unnoticed")
     } catch let error as PostgresError where error.isUniqueViolation {}
     do {

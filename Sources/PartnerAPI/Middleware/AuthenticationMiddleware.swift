@@ -40,15 +40,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
 /// Principals by token for a few seconds, so the key lookup is not on every request's
 /// path, while a revoked key stops working within `lifetime`.
 final class PrincipalCache: Sendable {
-    private struct Entry {
-        var principal: Principal?
-        var expires: ContinuousClock.Instant
-    }
-
     private let apiKeys: APIKeys
     private let lifetime: Duration
-    private let entries = Mutex<[String: Entry]>([:])
-    private static let capacity = 10_000
+    /// nil for a token that is unknown or revoked: those are remembered too.
+    private let entries = Mutex(ExpiringEntries<String, Principal?>(capacity: 10_000))
 
     init(apiKeys: APIKeys, lifetimeSeconds: Double) {
         self.apiKeys = apiKeys
@@ -57,17 +52,9 @@ final class PrincipalCache: Sendable {
 
     func principal(for token: String) async throws -> Principal? {
         let now = ContinuousClock.now
-        if let entry = entries.withLock({ $0[token] }), entry.expires > now {
-            return entry.principal
-        }
+        if let cached = entries.withLock({ $0.value(for: token, now: now) }) { return cached }
         let principal = try await apiKeys.authenticate(token: token)
-        entries.withLock { entries in
-            if entries.count >= Self.capacity {
-                entries = entries.filter { $0.value.expires > now }
-                if entries.count >= Self.capacity { entries.removeAll() }
-            }
-            entries[token] = Entry(principal: principal, expires: now.advanced(by: lifetime))
-        }
+        entries.withLock { $0.set(principal, for: token, expires: now.advanced(by: lifetime), now: now) }
         return principal
     }
 }

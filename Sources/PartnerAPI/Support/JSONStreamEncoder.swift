@@ -45,6 +45,8 @@ final class JSONStreamWriter: Encoder {
     var codingPath: [any CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
     init() {
         bytes.reserveCapacity(512)
     }
@@ -95,10 +97,7 @@ final class JSONStreamWriter: Encoder {
     }
 
     private func writeDictionary(_ dictionary: [String: any Encodable], freeForm: Bool) throws {
-        let saved = self.freeForm
-        self.freeForm = freeForm
-        let depth = open(isObject: true)
-        self.freeForm = saved
+        let depth = open(isObject: true, freeForm: freeForm)
         for key in dictionary.keys.sorted() {
             let valueIsFreeForm = beginMember(key, at: depth, verbatim: true)
             try writeValue(dictionary[key]!, freeForm: valueIsFreeForm)
@@ -131,10 +130,9 @@ final class JSONStreamWriter: Encoder {
             case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
             case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
             case 0x00..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
                 bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                bytes.append(hex[Int(byte >> 4)])
-                bytes.append(hex[Int(byte & 0x0F)])
+                bytes.append(Self.hexDigits[Int(byte >> 4)])
+                bytes.append(Self.hexDigits[Int(byte & 0x0F)])
             default: bytes.append(byte)
             }
         }
@@ -149,7 +147,9 @@ final class JSONStreamWriter: Encoder {
 
     // MARK: Containers
 
-    fileprivate func open(isObject: Bool) -> Int {
+    /// Opens an object or array whose keys (and everything below) are the client's when
+    /// `freeForm`; returns its depth.
+    fileprivate func open(isObject: Bool, freeForm: Bool) -> Int {
         bytes.append(isObject ? UInt8(ascii: "{") : UInt8(ascii: "["))
         stack.append(Frame(isObject: isObject, count: 0, freeForm: freeForm))
         return stack.count
@@ -193,7 +193,7 @@ final class JSONStreamWriter: Encoder {
             close(downTo: valueDepth + 1)
             return KeyedEncodingContainer(KeyedWriter<Key>(writer: self, depth: valueDepth + 1))
         }
-        return KeyedEncodingContainer(KeyedWriter<Key>(writer: self, depth: open(isObject: true)))
+        return KeyedEncodingContainer(KeyedWriter<Key>(writer: self, depth: open(isObject: true, freeForm: freeForm)))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
@@ -201,7 +201,7 @@ final class JSONStreamWriter: Encoder {
             close(downTo: valueDepth + 1)
             return UnkeyedWriter(writer: self, depth: valueDepth + 1, count: stack[valueDepth].count)
         }
-        return UnkeyedWriter(writer: self, depth: open(isObject: false))
+        return UnkeyedWriter(writer: self, depth: open(isObject: false, freeForm: freeForm))
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer {
@@ -228,12 +228,12 @@ private struct KeyedWriter<Key: CodingKey>: KeyedEncodingContainerProtocol {
         keyedBy keyType: NestedKey.Type, forKey key: Key
     ) -> KeyedEncodingContainer<NestedKey> {
         let freeForm = writer.beginMember(key.stringValue, at: depth)
-        return KeyedEncodingContainer(KeyedWriter<NestedKey>(writer: writer, depth: writer.openNested(isObject: true, freeForm: freeForm)))
+        return KeyedEncodingContainer(KeyedWriter<NestedKey>(writer: writer, depth: writer.open(isObject: true, freeForm: freeForm)))
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
         let freeForm = writer.beginMember(key.stringValue, at: depth)
-        return UnkeyedWriter(writer: writer, depth: writer.openNested(isObject: false, freeForm: freeForm))
+        return UnkeyedWriter(writer: writer, depth: writer.open(isObject: false, freeForm: freeForm))
     }
 
     mutating func superEncoder() -> any Encoder {
@@ -274,13 +274,13 @@ private struct UnkeyedWriter: UnkeyedEncodingContainer {
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         let freeForm = writer.beginElement(at: depth)
         count += 1
-        return KeyedEncodingContainer(KeyedWriter<NestedKey>(writer: writer, depth: writer.openNested(isObject: true, freeForm: freeForm)))
+        return KeyedEncodingContainer(KeyedWriter<NestedKey>(writer: writer, depth: writer.open(isObject: true, freeForm: freeForm)))
     }
 
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
         let freeForm = writer.beginElement(at: depth)
         count += 1
-        return UnkeyedWriter(writer: writer, depth: writer.openNested(isObject: false, freeForm: freeForm))
+        return UnkeyedWriter(writer: writer, depth: writer.open(isObject: false, freeForm: freeForm))
     }
 
     mutating func superEncoder() -> any Encoder {
@@ -303,13 +303,6 @@ private struct SingleValueWriter: SingleValueEncodingContainer {
 }
 
 extension JSONStreamWriter {
-    fileprivate func openNested(isObject: Bool, freeForm: Bool) -> Int {
-        let saved = self.freeForm
-        self.freeForm = freeForm
-        defer { self.freeForm = saved }
-        return open(isObject: isObject)
-    }
-
     /// `superEncoder()`: the member's value is written by a writer of its own and spliced in
     /// before this writer writes anything else.
     fileprivate func pendingValueEncoder() -> any Encoder {

@@ -29,7 +29,7 @@ public final class RefusalCache: Sendable {
     }
 
     private struct State {
-        var entries: [Key: (refusal: Refusal, expires: ContinuousClock.Instant)] = [:]
+        var entries = ExpiringEntries<Key, Refusal>(capacity: 10_000)
         /// Bumped by every `forget`, so a refusal read before an unfreeze committed is not
         /// stored after it.
         var generation: UInt64 = 0
@@ -42,7 +42,6 @@ public final class RefusalCache: Sendable {
 
     public let lifetime: Duration
     private let state = Mutex(State())
-    private static let capacity = 10_000
 
     /// `lifetime` zero turns the cache off.
     public init(lifetime: Duration = .seconds(1)) {
@@ -53,11 +52,8 @@ public final class RefusalCache: Sendable {
     public func refusal(customerID: UUID, resourceID: UUID? = nil) -> (Refusal?, Ticket) {
         let now = ContinuousClock.now
         return state.withLock { state in
-            let ticket = Ticket(generation: state.generation)
-            guard let entry = state.entries[Key(customerID: customerID, resourceID: resourceID)], entry.expires > now else {
-                return (nil, ticket)
-            }
-            return (entry.refusal, ticket)
+            (state.entries.value(for: Key(customerID: customerID, resourceID: resourceID), now: now),
+             Ticket(generation: state.generation))
         }
     }
 
@@ -76,12 +72,7 @@ public final class RefusalCache: Sendable {
         let expires = ContinuousClock.now.advanced(by: lifetime)
         state.withLock { state in
             guard state.generation == ticket.generation else { return }
-            if state.entries.count >= Self.capacity {
-                let now = ContinuousClock.now
-                state.entries = state.entries.filter { $0.value.expires > now }
-                if state.entries.count >= Self.capacity { state.entries.removeAll() }
-            }
-            state.entries[Key(customerID: customerID, resourceID: resourceID)] = (refusal, expires)
+            state.entries.set(refusal, for: Key(customerID: customerID, resourceID: resourceID), expires: expires)
         }
     }
 
@@ -90,7 +81,7 @@ public final class RefusalCache: Sendable {
         let customers = Set(customerIDs)
         state.withLock { state in
             state.generation &+= 1
-            state.entries = state.entries.filter { !customers.contains($0.key.customerID) }
+            state.entries.removeAll { customers.contains($0.customerID) }
         }
     }
 }

@@ -44,11 +44,13 @@ struct API: Sendable {
         return APIResult(status: response.status, headers: response.headers, body: Data(buffer: response.body))
     }
 
-    /// Repeats a read until `done` holds or five seconds pass, and returns the last answer.
+    /// Repeats a read until `done` holds or thirty seconds pass, and returns the last answer.
     func poll(
         _ method: HTTPRequest.Method, _ path: String, as token: String?, until done: (APIResult) -> Bool
     ) async throws -> APIResult {
-        let deadline = ContinuousClock.now.advanced(by: .seconds(5))
+        // Generous: the events feed waits for every older transaction in the cluster, and
+        // the suites share one cluster with long ones (a 10^5-row bulk insert, the races).
+        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
         while true {
             let result = try await call(method, path, as: token)
             if done(result) || ContinuousClock.now >= deadline { return result }

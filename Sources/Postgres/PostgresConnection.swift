@@ -14,7 +14,14 @@ import Darwin
 public final class PostgresConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
     /// Prepared statements of this session, by SQL text and parameter types.
-    private var preparedStatements: [String: String] = [:]
+    private var preparedStatements: [StatementKey: String] = [:]
+
+    /// A prepared statement is its text and its parameter types: the same text bound with
+    /// other types is another statement.
+    private struct StatementKey: Hashable {
+        var sql: String
+        var oids: [UInt32]
+    }
     /// Statements sent since the pool lent the connection; a failure of the first one on a
     /// reused connection means nothing ran, so the work is safe to retry elsewhere.
     var commandsSinceLease = 0
@@ -141,7 +148,7 @@ public final class PostgresConnection: @unchecked Sendable {
         for sql: String, parameters: [PostgresParameter?], handle: OpaquePointer
     ) throws -> String {
         let oids = parameters.map { $0?.oid ?? PostgresOID.unspecified }
-        let key = oids.isEmpty ? sql : sql + "\u{0}" + oids.map(String.init).joined(separator: ",")
+        let key = StatementKey(sql: sql, oids: oids)
         if let name = preparedStatements[key] { return name }
         let name = "pc\(preparedStatements.count + 1)"
         let result = oids.withUnsafeBufferPointer { types in

@@ -54,49 +54,24 @@ final class JSONStreamWriter: Encoder {
     // MARK: Values
 
     func writeValue<Value: Encodable>(_ value: Value, freeForm: Bool) throws {
-        switch value {
-        case let text as String: writeString(text)
-        case let json as PostgresJSON: bytes.append(contentsOf: json.text.utf8)
-        case let date as Date: writeDate(date)
-        case let id as UUID: writeString(id.uuidString)
-        case let flag as Bool: writeRaw(flag ? "true" : "false")
-        case let number as Int: writeRaw(String(number))
-        case let number as Int64: writeRaw(String(number))
-        case let number as Int32: writeRaw(String(number))
-        case let number as Double: try writeDouble(number)
-        // Every other type a single-value container takes, so that none of them comes back
-        // here through its own `encode(to:)`; and the two Foundation types JSONEncoder writes
-        // as plain values.
-        case let number as Int8: writeRaw(String(number))
-        case let number as Int16: writeRaw(String(number))
-        case let number as UInt: writeRaw(String(number))
-        case let number as UInt8: writeRaw(String(number))
-        case let number as UInt16: writeRaw(String(number))
-        case let number as UInt32: writeRaw(String(number))
-        case let number as UInt64: writeRaw(String(number))
-        case let number as Float: try writeDouble(Double(number))
-        case let number as Int128: writeRaw(String(number))
-        case let number as UInt128: writeRaw(String(number))
-        case let number as Decimal: writeRaw(number.description)
-        case let url as URL: writeString(url.absoluteString)
-        // String-keyed dictionaries, as JSONEncoder wrote them: keys verbatim (they are
-        // data, not property names) and sorted, so an answer's bytes do not depend on the
-        // process's hash seed.
-        case let dictionary as [String: any Encodable]: try writeDictionary(dictionary, freeForm: freeForm)
-        default:
-            let (savedDepth, savedFreeForm) = (valueDepth, self.freeForm)
-            valueDepth = stack.count
-            self.freeForm = freeForm
-            defer { (valueDepth, self.freeForm) = (savedDepth, savedFreeForm) }
-            let start = bytes.count
-            try value.encode(to: self)
-            close(downTo: valueDepth)
-            // A value that encoded nothing at all is an empty object, as with JSONEncoder.
-            if bytes.count == start { writeRaw("{}") }
+        // One conformance lookup sorts out every plain value (the runtime caches it per
+        // type); a chain of `as?` casts cost two dozen failed casts for each struct and enum.
+        if let plain = value as? any JSONStreamPlainValue {
+            try plain.write(to: self, freeForm: freeForm)
+            return
         }
+        let (savedDepth, savedFreeForm) = (valueDepth, self.freeForm)
+        valueDepth = stack.count
+        self.freeForm = freeForm
+        defer { (valueDepth, self.freeForm) = (savedDepth, savedFreeForm) }
+        let start = bytes.count
+        try value.encode(to: self)
+        close(downTo: valueDepth)
+        // A value that encoded nothing at all is an empty object, as with JSONEncoder.
+        if bytes.count == start { writeRaw("{}") }
     }
 
-    private func writeDictionary(_ dictionary: [String: any Encodable], freeForm: Bool) throws {
+    fileprivate func writeDictionary<Element: Encodable>(_ dictionary: [String: Element], freeForm: Bool) throws {
         let depth = open(isObject: true, freeForm: freeForm)
         for key in dictionary.keys.sorted() {
             let valueIsFreeForm = beginMember(key, at: depth, verbatim: true)
@@ -310,5 +285,67 @@ extension JSONStreamWriter {
         child.freeForm = freeForm
         pendingChild = child
         return child
+    }
+}
+
+/// The values the writer writes itself: every type a single-value container takes (so none
+/// of them comes back through its own `encode(to:)`), the Foundation types JSONEncoder
+/// writes as plain values, jsonb text, and String-keyed dictionaries.
+private protocol JSONStreamPlainValue {
+    func write(to writer: JSONStreamWriter, freeForm: Bool) throws
+}
+
+extension String: JSONStreamPlainValue {
+    fileprivate func write(to writer: JSONStreamWriter, freeForm: Bool) { writer.writeString(self) }
+}
+extension PostgresJSON: JSONStreamPlainValue {
+    /// Passed through: PostgreSQL's jsonb output is already JSON.
+    fileprivate func write(to writer: JSONStreamWriter, freeForm: Bool) { writer.writeRaw(text) }
+}
+extension Date: JSONStreamPlainValue {
+    fileprivate func write(to writer: JSONStreamWriter, freeForm: Bool) { writer.writeDate(self) }
+}
+extension UUID: JSONStreamPlainValue {
+    fileprivate func write(to writer: JSONStreamWriter, freeForm: Bool) { writer.writeString(uuidString) }
+}
+extension Bool: JSONStreamPlainValue {
+    fileprivate func write(to writer: JSONStreamWriter, freeForm: Bool) { writer.writeRaw(self ? "true" : "false") }
+}
+extension Double: JSONStreamPlainValue {
+    fileprivate func write(to writer: JSONStreamWriter, freeForm: Bool) throws { try writer.writeDouble(self) }
+}
+extension Float: JSONStreamPlainValue {
+    fileprivate func write(to writer: JSONStreamWriter, freeForm: Bool) throws { try writer.writeDouble(Double(self)) }
+}
+extension Decimal: JSONStreamPlainValue {
+    fileprivate func write(to writer: JSONStreamWriter, freeForm: Bool) { writer.writeRaw(description) }
+}
+extension URL: JSONStreamPlainValue {
+    fileprivate func write(to writer: JSONStreamWriter, freeForm: Bool) { writer.writeString(absoluteString) }
+}
+
+/// Integers in their decimal form.
+private protocol JSONStreamInteger: JSONStreamPlainValue, BinaryInteger {}
+extension JSONStreamInteger {
+    fileprivate func write(to writer: JSONStreamWriter, freeForm: Bool) { writer.writeRaw(String(self)) }
+}
+extension Int: JSONStreamInteger {}
+extension Int8: JSONStreamInteger {}
+extension Int16: JSONStreamInteger {}
+extension Int32: JSONStreamInteger {}
+extension Int64: JSONStreamInteger {}
+extension Int128: JSONStreamInteger {}
+extension UInt: JSONStreamInteger {}
+extension UInt8: JSONStreamInteger {}
+extension UInt16: JSONStreamInteger {}
+extension UInt32: JSONStreamInteger {}
+extension UInt64: JSONStreamInteger {}
+extension UInt128: JSONStreamInteger {}
+
+/// String-keyed dictionaries, as JSONEncoder wrote them: keys verbatim (they are data, not
+/// property names) and sorted, so an answer's bytes do not depend on the process's hash seed.
+extension Dictionary: JSONStreamPlainValue where Key == String, Value: Encodable {
+    fileprivate func write(to writer: JSONStreamWriter, freeForm: Bool) throws {
+        try writer.writeDictionary(self, freeForm: freeForm)
     }
 }

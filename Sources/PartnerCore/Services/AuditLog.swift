@@ -72,7 +72,7 @@ public struct AuditLog: Sendable {
         try connection.execute(insertSQL, [
             context.principal.actorKind, context.principal.id, action, target.kind, target.id,
             scope.distributorID, scope.partnerID, scope.customerID, reason, context.requestID,
-            try PostgresJSON(encoding: details),
+            try PostgresJSON(.object(details)),
         ])
     }
 

@@ -35,7 +35,7 @@ public struct Outbox: Sendable {
     ) throws {
         try connection.execute(
             "INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data) VALUES ($1, $2, $3, $4, $5)",
-            [type, scope.distributorID, scope.partnerID, scope.customerID, try PostgresJSON(encoding: data)])
+            [type, scope.distributorID, scope.partnerID, scope.customerID, try PostgresJSON(.object(data))])
     }
 
     /// Events after `page`'s position, oldest first, scoped to the caller.

@@ -91,7 +91,7 @@ public struct PurchaseGate: Sendable {
             } order: { (months, nil) }
         case .change(let resourceID, let spec):
             try Validate.spec(spec)
-            let json = try PostgresJSON(encoding: spec)
+            let json = try PostgresJSON(spec)
             return try await modify(customerID, resourceID, action: "change", context: context) { connection, _ in
                 try connection.query("""
                     UPDATE resources SET spec = spec || $3, updated_at = now()
@@ -113,7 +113,7 @@ public struct PurchaseGate: Sendable {
         }
         let spec = spec ?? .object([:])
         try Validate.spec(spec)
-        let json = try PostgresJSON(encoding: spec)
+        let json = try PostgresJSON(spec)
         let (refusal, ticket) = refusals.refusal(customerID: customerID)
         if refusal == .purchases { throw Self.restricted }
         let resourceID = UUID.random()

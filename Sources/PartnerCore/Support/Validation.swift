@@ -38,15 +38,23 @@ enum Validate {
         return seconds
     }
 
-    /// 1–64 ASCII letters, digits and `. _ - /`, without surrounding blanks.
+    /// 1–64 ASCII letters, digits and `. _ - /` (so no blanks, around or inside). Checked
+    /// byte by byte: every allowed character is one UTF-8 byte, and this runs on every buy.
     static func resourceType(_ type: String?) throws -> String {
-        let trimmed = (type ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard trimmed == (type ?? ""), (1...64).contains(trimmed.unicodeScalars.count),
-            trimmed.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-/".unicodeScalars.contains($0)) })
-        else {
+        guard let type, (1...64).contains(type.utf8.count), type.utf8.allSatisfy(isResourceTypeByte) else {
             throw PartnerError.validation("type must be 1 to 64 letters, digits or . _ - /")
         }
-        return trimmed
+        return type
+    }
+
+    private static func isResourceTypeByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "/"):
+            true
+        default:
+            false
+        }
     }
 
     /// The deepest nesting a resource's `spec` may have. Deeper objects could be stored but not

@@ -127,6 +127,11 @@ struct PurchaseGateTests {
                 .buy(type: "", billingMode: .payPerUse, termMonths: nil, spec: nil),
                 .buy(type: "no spaces", billingMode: .payPerUse, termMonths: nil, spec: nil),
                 .buy(type: String(repeating: "e\u{301}", count: 40), billingMode: .payPerUse, termMonths: nil, spec: nil),
+                .buy(type: String(repeating: "a", count: 65), billingMode: .payPerUse, termMonths: nil, spec: nil),
+                .buy(type: " ecs", billingMode: .payPerUse, termMonths: nil, spec: nil),
+                .buy(type: "ecs\n", billingMode: .payPerUse, termMonths: nil, spec: nil),
+                .buy(type: "écs", billingMode: .payPerUse, termMonths: nil, spec: nil),
+                .buy(type: "ecs+gpu", billingMode: .payPerUse, termMonths: nil, spec: nil),
                 .buy(type: "ecs", billingMode: .payPerUse, termMonths: 12, spec: nil),
                 .buy(type: "ecs", billingMode: .prepaid, termMonths: 61, spec: nil),
                 .buy(type: "ecs", billingMode: .payPerUse, termMonths: nil, spec: .array([])),
@@ -147,6 +152,53 @@ struct PurchaseGateTests {
                         customerID: tenant.customerID, resourceID: prepaid, quantity: quantity, context: tenant.customer.context)
                 }
             }
+        }
+    }
+
+    @Test func aTypeIsLettersDigitsAndFourMarks() async throws {
+        try await withTestDatabase { (_, client) async throws in
+            let world = try await World.build(client: client)
+            let tenant = try await world.tenant()
+            for type in ["ecs.g7/large_2-x", String(repeating: "Z", count: 64), "9"] {
+                let result = try await world.services.purchases.order(
+                    customerID: tenant.customerID, .buy(type: type, billingMode: .payPerUse, termMonths: nil, spec: nil),
+                    context: tenant.customer.context)
+                #expect(result.resource.type == type)
+            }
+        }
+    }
+
+    /// The value rules hold in the database itself, not only in the service: writes that
+    /// bypass it are refused with check_violation (domains for single values, table CHECKs
+    /// for the rules between a resource's columns).
+    @Test func theDatabaseRefusesValuesOutsideTheRules() async throws {
+        try await withTestDatabase { (_, client) async throws in
+            let world = try await World.build(client: client)
+            let tenant = try await world.tenant()
+            let resource = try await world.resourceIDs(tenant, .payPerUse)[0]
+            let statements: [(String, [(any PostgresEncodable)?])] = [
+                ("INSERT INTO resources (customer_id, type, billing_mode) VALUES ($1, $2, 'pay_per_use')", [tenant.customerID, " "]),
+                ("INSERT INTO resources (customer_id, type, billing_mode) VALUES ($1, $2, 'pay_per_use')",
+                 [tenant.customerID, String(repeating: "a", count: 65)]),
+                ("INSERT INTO resources (customer_id, type, billing_mode) VALUES ($1, 'ecs', $2)", [tenant.customerID, "monthly"]),
+                ("UPDATE resources SET state = $3 WHERE customer_id = $1 AND id = $2", [tenant.customerID, resource, "deleted"]),
+                // A frozen resource needs its freeze time, restriction and deadline.
+                ("UPDATE resources SET state = 'frozen' WHERE customer_id = $1 AND id = $2", [tenant.customerID, resource]),
+                ("UPDATE resource_data SET size_bytes = -1 WHERE customer_id = $1 AND resource_id = $2", [tenant.customerID, resource]),
+                ("INSERT INTO orders (customer_id, action, resource_id) VALUES ($1, $3, $2)", [tenant.customerID, resource, "refund"]),
+                ("INSERT INTO orders (customer_id, action, resource_id, term_months) VALUES ($1, 'renew', $2, $3)",
+                 [tenant.customerID, resource, 61]),
+                ("INSERT INTO audit_events (actor_kind, action, target_kind) VALUES ($1, 'x', 'y')", ["robot"]),
+            ]
+            for (sql, parameters) in statements {
+                do {
+                    try await client.query(sql, parameters)
+                    Issue.record("accepted: \(sql)")
+                } catch let error as PostgresError {
+                    #expect(error.sqlState == PostgresError.SQLState.checkViolation, "\(sql): \(error)")
+                }
+            }
+            try await assertInvariants(client)
         }
     }
 

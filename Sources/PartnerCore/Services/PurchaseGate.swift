@@ -42,6 +42,8 @@ public struct PurchaseGate: Sendable {
     /// Under READ COMMITTED a waiting `FOR SHARE` re-evaluates `status = 'normal'` on the
     /// row the freeze committed, so nothing is inserted once the customer is restricted.
     /// Swift `Int` binds as bigint and `make_interval` takes integers only, hence the casts.
+    /// `$3` and `$4` are text everywhere they appear (PostgreSQL must deduce one type per
+    /// parameter); the `resource_type` and `billing_mode` domains check them on insert.
     ///
     /// The answer is one row while the customer exists: the new resource, or NULLs when
     /// nothing was bought (so a refusal costs one round trip, not two); no row means there
@@ -51,7 +53,7 @@ public struct PurchaseGate: Sendable {
             SELECT c.id, c.partner_id FROM customers c WHERE c.id = $1 AND c.status = 'normal' FOR SHARE
         ), resource AS (
             INSERT INTO resources (customer_id, id, type, billing_mode, spec, expires_at)
-            SELECT id, $2, $3, $4, $5, CASE WHEN $4 = 'prepaid' THEN now() + make_interval(months => $6::integer) END
+            SELECT id, $2, $3::text, $4::text, $5, CASE WHEN $4::text = 'prepaid' THEN now() + make_interval(months => $6::integer) END
             FROM customer
             RETURNING \(Resources.returningColumns)
         ), data AS (

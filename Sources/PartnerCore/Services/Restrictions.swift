@@ -79,7 +79,7 @@ public struct Restrictions: Sendable {
         ), audit AS (
             INSERT INTO audit_events (actor_kind, actor_id, action, target_kind, target_id, distributor_id, partner_id,
                                       customer_id, reason, request_id, details)
-            SELECT $5, $6, 'customer.restricted', 'customer', $1, $9, $10, $1, $4, $11,
+            SELECT $5::text, $6, 'customer.restricted', 'customer', $1, $9, $10, $1, $4, $11,
                    jsonb_build_object('restriction_id', $2::uuid, 'type', $3::text, 'frozen_resources', n,
                                       'agreement_version', (SELECT agreement_version FROM restriction))
             FROM frozen_count
@@ -180,7 +180,7 @@ public struct Restrictions: Sendable {
         ), audit AS (
             INSERT INTO audit_events (actor_kind, actor_id, action, target_kind, target_id, distributor_id, partner_id,
                                       customer_id, reason, request_id, details)
-            SELECT $3, $4, 'customer.unrestricted', 'customer', $1, $7, $8, $1, $5, $6,
+            SELECT $3::text, $4, 'customer.unrestricted', 'customer', $1, $7, $8, $1, $5, $6,
                    jsonb_build_object('restriction_id', $2::uuid, 'type', (SELECT type FROM lifted),
                                       'unfrozen_resources', unfrozen, 'released_resources', released)
             FROM counts

@@ -21,7 +21,7 @@ extension JSONValue {
             // Whole numbers as integers, as `encode(to:)` writes them.
             let text = value.rounded() == value && abs(value) < 9e15 ? String(Int64(value)) : "\(value)"
             bytes.append(contentsOf: text.utf8)
-        case .string(let value): Self.writeString(value, to: &bytes)
+        case .string(let value): JSONText.appendString(value, to: &bytes)
         case .array(let items):
             bytes.append(UInt8(ascii: "["))
             for (index, item) in items.enumerated() {
@@ -33,17 +33,22 @@ extension JSONValue {
             bytes.append(UInt8(ascii: "{"))
             for (index, key) in members.keys.sorted().enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                Self.writeString(key, to: &bytes)
+                JSONText.appendString(key, to: &bytes)
                 bytes.append(UInt8(ascii: ":"))
                 try members[key]!.write(to: &bytes)
             }
             bytes.append(UInt8(ascii: "}"))
         }
     }
+}
 
+/// JSON text pieces shared by the writers of this project (`JSONValue.jsonText()`, the
+/// API's streaming encoder), so that strings are escaped one way.
+public enum JSONText {
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    private static func writeString(_ text: String, to bytes: inout [UInt8]) {
+    /// Appends `text` as a JSON string: quoted, with `"`, `\` and control characters escaped.
+    public static func appendString(_ text: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {

@@ -84,14 +84,10 @@ final class JSONStreamWriter: Encoder {
     }
 
     func writeDouble(_ number: Double) throws {
-        guard number.isFinite else {
+        guard let text = JSONText.number(number) else {
             throw EncodingError.invalidValue(number, .init(codingPath: [], debugDescription: "\(number) is not a JSON number"))
         }
-        if number.rounded() == number, abs(number) < 9e15 {
-            writeRaw(String(Int64(number)))
-        } else {
-            writeRaw("\(number)")
-        }
+        writeRaw(text)
     }
 
     func writeString(_ text: String) {

@@ -17,9 +17,7 @@ extension JSONValue {
         case .null: bytes.append(contentsOf: "null".utf8)
         case .bool(let value): bytes.append(contentsOf: (value ? "true" : "false").utf8)
         case .number(let value):
-            guard value.isFinite else { throw PartnerError.validation("\(value) is not a JSON number") }
-            // Whole numbers as integers, as `encode(to:)` writes them.
-            let text = value.rounded() == value && abs(value) < 9e15 ? String(Int64(value)) : "\(value)"
+            guard let text = JSONText.number(value) else { throw PartnerError.validation("\(value) is not a JSON number") }
             bytes.append(contentsOf: text.utf8)
         case .string(let value): JSONText.appendString(value, to: &bytes)
         case .array(let items):
@@ -46,6 +44,19 @@ extension JSONValue {
 /// API's streaming encoder), so that strings are escaped one way.
 public enum JSONText {
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// A whole number small enough to be exact in a `Double` (below 9e15), as an integer:
+    /// written as `4`, not `4.0`.
+    public static func wholeNumber(_ value: Double) -> Int64? {
+        value.rounded() == value && abs(value) < 9e15 ? Int64(value) : nil
+    }
+
+    /// A number's JSON text, whole numbers as integers; nil for NaN and infinities, which
+    /// JSON cannot express.
+    public static func number(_ value: Double) -> String? {
+        guard value.isFinite else { return nil }
+        return wholeNumber(value).map { String($0) } ?? "\(value)"
+    }
 
     /// Appends `text` as a JSON string: quoted, with `"`, `\` and control characters escaped.
     public static func appendString(_ text: String, to bytes: inout [UInt8]) {

@@ -40,6 +40,38 @@ struct PoolTests {
         try await database.drop()
     }
 
+    /// The queue has one timer for its oldest waiter; after it fires it must be armed again
+    /// for the next one, or a later waiter would wait for as long as the connection is busy.
+    @Test func eachWaiterTimesOutAtItsOwnDeadline() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let client = try database.client(maximumConnections: 1, acquireTimeout: .milliseconds(300))
+        async let slow: Void = client.withConnection { _ = try $0.query("SELECT pg_sleep(1.5)") }
+        try await Task.sleep(for: .milliseconds(100))
+        /// The code of the error a statement failed with (nil when it ran).
+        @Sendable func failure(_ sql: String) async -> PostgresError.Code? {
+            do {
+                _ = try await client.query(sql)
+                return nil
+            } catch {
+                return (error as? PostgresError)?.code ?? .protocolViolation
+            }
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        async let first = failure("SELECT 1")
+        try await Task.sleep(for: .milliseconds(150))
+        async let second = failure("SELECT 2")
+        #expect(await first == .poolTimeout)
+        #expect(await second == .poolTimeout)
+        // Both gave up well before the slow statement let go of the connection.
+        #expect(clock.now - start < .milliseconds(1200))
+        try await slow
+        #expect(client.statistics.waiting == 0)
+        #expect(try await client.query("SELECT 3").single().decode(0, as: Int.self) == 3)
+        await client.shutdown()
+        try await database.drop()
+    }
+
     /// Every pooled session is killed server-side; the next work gets fresh connections and
     /// succeeds without the caller doing anything.
     @Test func recoversAfterEveryConnectionIsTerminated() async throws {

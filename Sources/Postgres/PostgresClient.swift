@@ -223,14 +223,14 @@ public final class PostgresClient: Service, Sendable {
     private func expireWaiters() {
         let now = NIODeadline.now()
         let expired = state.withLockedValue { state -> [Waiter] in
-            let overdue = state.waiters.prefix { $0.deadline <= now }
+            let overdue = Array(state.waiters.prefix { $0.deadline <= now })
             state.waiters.removeFirst(overdue.count)
             if let next = state.waiters.first, !state.closed {
                 state.timeoutTimer = armTimeoutTimer(at: next.deadline)
             } else {
                 state.timeoutTimer = nil
             }
-            return Array(overdue)
+            return overdue
         }
         for waiter in expired {
             waiter.continuation.resume(

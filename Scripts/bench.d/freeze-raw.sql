@@ -15,11 +15,11 @@ WITH frozen AS (
     WHERE customer_id = :'cid' AND state = 'active' AND billing_mode = 'pay_per_use'
     RETURNING id
 )
-INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data)
-SELECT 'resources.frozen', :'did', :'pid', :'cid', jsonb_build_object('restriction_id', :'rid'::uuid, 'resource_ids', jsonb_agg(id))
+INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
+SELECT 'resources.frozen', :'did', :'pid', :'cid', jsonb_build_object('restriction_id', :'rid'::uuid, 'resource_ids', jsonb_agg(id)), :'cid'
 FROM (SELECT id, (row_number() OVER () - 1) / 1000 AS chunk FROM frozen) chunks GROUP BY chunk;
-INSERT INTO audit_events (actor_kind, actor_id, action, target_kind, target_id, distributor_id, partner_id, customer_id, reason, details)
-VALUES ('distributor', :'did', 'customer.restricted', 'customer', :'cid', :'did', :'pid', :'cid', 'bench baseline', '{}');
-INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data)
-VALUES ('customer.restricted', :'did', :'pid', :'cid', jsonb_build_object('restriction_id', :'rid'::uuid));
+INSERT INTO audit_events (actor_kind, actor_id, action, target_kind, target_id, distributor_id, partner_id, customer_id, reason, details, tenant_id)
+VALUES ('distributor', :'did', 'customer.restricted', 'customer', :'cid', :'did', :'pid', :'cid', 'bench baseline', '{}', :'cid');
+INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
+VALUES ('customer.restricted', :'did', :'pid', :'cid', jsonb_build_object('restriction_id', :'rid'::uuid), :'cid');
 COMMIT;

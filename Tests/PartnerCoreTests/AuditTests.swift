@@ -42,7 +42,7 @@ struct AuditTests {
                 try await Self.expectSQLState("42501", app, sql)
             }
             // Appending is what the role is for.
-            try await app.simple("INSERT INTO audit_events (actor_kind, action, target_kind) VALUES ('system', 'test.appended', 'test')")
+            try await app.simple("INSERT INTO audit_events (actor_kind, actor_id, action, target_kind, tenant_id) SELECT 'system', u, 'test.appended', 'test', u FROM gen_random_uuid() u")
             await app.close()
             let after = try await DatabaseState.capture(client)
             #expect(after.changedTables(since: before) == ["audit_events"])

@@ -188,7 +188,7 @@ struct PurchaseGateTests {
                 ("INSERT INTO orders (customer_id, action, resource_id) VALUES ($1, $3, $2)", [tenant.customerID, resource, "refund"]),
                 ("INSERT INTO orders (customer_id, action, resource_id, term_months) VALUES ($1, 'renew', $2, $3)",
                  [tenant.customerID, resource, 61]),
-                ("INSERT INTO audit_events (actor_kind, action, target_kind) VALUES ($1, 'x', 'y')", ["robot"]),
+                ("INSERT INTO audit_events (actor_kind, action, target_kind, tenant_id) VALUES ($1, 'x', 'y', gen_random_uuid())", ["robot"]),
             ]
             for (sql, parameters) in statements {
                 do {

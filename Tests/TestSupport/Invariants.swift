@@ -62,6 +62,14 @@ public enum Invariants {
         Check(name: "purchase_and_resources restriction without its agreement version", sql: """
             SELECT count(*) FROM restrictions WHERE type = 'purchase_and_resources' AND agreement_version IS NULL
             """),
+        // Audit and outbox rows are placed by their most specific tenant (schema 0009): a
+        // customer's rows on its shard on Citus.
+        Check(name: "audit or outbox row whose tenant_id is not its most specific tenant", sql: """
+            SELECT (SELECT count(*) FROM audit_events
+                    WHERE tenant_id IS DISTINCT FROM COALESCE(customer_id, partner_id, distributor_id, actor_id))
+                 + (SELECT count(*) FROM outbox_events
+                    WHERE tenant_id IS DISTINCT FROM COALESCE(customer_id, partner_id, distributor_id))
+            """),
         // 5. Each state change has exactly one audit event (joined set-wise: the checks
         //    run after scenarios with 10^4 resources).
         Check(name: "restriction without exactly one customer.restricted audit event", sql: """

@@ -12,6 +12,10 @@ public struct TenantScope: Sendable, Equatable {
         self.partnerID = partnerID
         self.customerID = customerID
     }
+
+    /// The most specific tenant: the `tenant_id` that places an audit or outbox row (the
+    /// distribution column on Citus, schema 0009), so a customer's rows share its shard.
+    public var tenantID: UUID? { customerID ?? partnerID ?? distributorID }
 }
 
 extension Principal {
@@ -59,11 +63,12 @@ public struct AuditLog: Sendable {
     static let insertSQL = """
         INSERT INTO audit_events
             (actor_kind, actor_id, action, target_kind, target_id, distributor_id, partner_id, customer_id,
-             reason, request_id, details)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             reason, request_id, details, tenant_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
         """
 
     /// Records one change of state. Called inside the transaction that makes the change.
+    /// A change outside every tenant (an operator's own key) is filed under the actor.
     static func append(
         _ connection: PostgresConnection, _ context: ChangeContext, action: String,
         target: (kind: String, id: UUID?), scope: TenantScope, reason: String? = nil,
@@ -72,7 +77,7 @@ public struct AuditLog: Sendable {
         try connection.execute(insertSQL, [
             context.principal.actorKind, context.principal.id, action, target.kind, target.id,
             scope.distributorID, scope.partnerID, scope.customerID, reason, context.requestID,
-            try PostgresJSON(.object(details)),
+            try PostgresJSON(.object(details)), scope.tenantID ?? context.principal.id,
         ])
     }
 

@@ -15,6 +15,16 @@ public struct OutboxEvent: Sendable, Codable, Equatable {
 /// The feed only returns events of transactions older than every transaction still running
 /// (`pg_snapshot_xmin`), ordered by (writing transaction, id): a consumer that has read up to
 /// a position can never later find an event before it (DESIGN §2, Outbox).
+///
+/// On Citus the rows sit on the workers but `txid` is the coordinator's transaction (the
+/// coordinator evaluates the column default), so the horizon is taken on the coordinator,
+/// in a statement of its own, before the rows are read. A customer's transaction commits on
+/// its one worker before the coordinator commits, so its events are visible once the
+/// horizon passes it. A transaction that also writes reference tables commits in two
+/// phases, and its workers commit only after the coordinator has: such transactions append
+/// through `append`, which holds `feedBarrier` shared until the very end, and the reader
+/// takes the barrier once after reading the horizon, so every writer below the horizon has
+/// finished on every node.
 public struct Outbox: Sendable {
     let client: PostgresClient
 
@@ -30,13 +40,26 @@ public struct Outbox: Sendable {
         public static let grantChanged = "grant.changed"
     }
 
+    /// The advisory lock between two-phase writers of events (shared) and feed readers.
+    static let feedBarrier: Int64 = 0x5043_4645_4544  // "PCFEED"
+
+    /// Appends one event in the caller's transaction (grants: a tenant-level change that
+    /// writes reference tables on Citus). Customer-scoped statements insert their events
+    /// themselves, on the customer's shard.
     static func append(
         _ connection: PostgresConnection, type: String, scope: TenantScope, data: [String: JSONValue]
     ) throws {
+        try connection.query("SELECT pg_advisory_xact_lock_shared($1)", [feedBarrier])
         try connection.execute(
-            "INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data) VALUES ($1, $2, $3, $4, $5)",
-            [type, scope.distributorID, scope.partnerID, scope.customerID, try PostgresJSON(.object(data))])
+            "INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id) VALUES ($1, $2, $3, $4, $5, $6)",
+            [type, scope.distributorID, scope.partnerID, scope.customerID, try PostgresJSON(.object(data)), scope.tenantID])
     }
+
+    /// The oldest transaction still running, as the coordinator sees it: events below it
+    /// are final. A statement without tables, so Citus evaluates it on the coordinator.
+    static let horizonSQL = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text"
+    /// Waits for two-phase writers below the horizon to finish on every node.
+    static let barrierSQL = "SELECT pg_advisory_xact_lock($1)"
 
     /// Events after `page`'s position, oldest first, scoped to the caller.
     public func feed(_ principal: Principal, page: PageRequest) async throws -> Page<OutboxEvent> {
@@ -51,15 +74,21 @@ public struct Outbox: Sendable {
             afterID = id
         }
         let scopeColumn = principal.tenantScopeColumn
+        // Ordered by the xid8 column itself: `txid::text` is selected under another name,
+        // or ORDER BY would bind to the text and put 1000 before 999.
         let sql = """
-            SELECT id, txid::text, type, occurred_at, customer_id, data FROM outbox_events
+            SELECT id, txid::text AS position_txid, type, occurred_at, customer_id, data FROM outbox_events
             WHERE ($1::uuid IS NULL OR \(scopeColumn) = $1)
-              AND txid < pg_snapshot_xmin(pg_current_snapshot())
+              AND txid < $5::text::xid8
               AND (txid, id) > ($2::text::xid8, $3::bigint)
             ORDER BY txid, id LIMIT $4
             """
         let scopeID = principal.tenantScopeID
-        let rows = try await client.query(sql, [scopeID, txid, afterID, page.limit + 1])
+        let rows = try await client.withConnection { [txid, afterID] connection in
+            let horizon: String = try connection.query(Self.horizonSQL).single().decode(0)
+            try connection.query(Self.barrierSQL, [Self.feedBarrier])
+            return try connection.query(sql, [scopeID, txid, afterID, page.limit + 1, horizon])
+        }
         var positions: [Int64: String] = [:]
         let events = try rows.map { row in
             let id: Int64 = try row.decode(0)

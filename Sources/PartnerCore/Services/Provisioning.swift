@@ -69,15 +69,18 @@ public struct Provisioning: Sendable {
     public func createCustomer(partnerID: UUID, name: String, context: ChangeContext) async throws -> UUID {
         try context.principal.requireOperator()
         let name = try Validate.name(name)
+        // The id is chosen here and the partner read first, so the insert names its
+        // customer: on Citus a single-shard statement, not an INSERT … SELECT planned
+        // through the coordinator. The foreign key still guards the partner.
+        let id = UUID.random()
         return try await client.withTransaction { connection in
-            let rows = try connection.query(
-                "INSERT INTO customers (partner_id, name) SELECT id, $2 FROM partners WHERE id = $1 RETURNING id, (SELECT distributor_id FROM partners WHERE id = $1)",
-                [partnerID, name])
-            guard let row = rows.first else { throw PartnerError.notFound("the partner") }
-            let id: UUID = try row.decode(0)
+            guard let partner = try connection.query("SELECT distributor_id FROM partners WHERE id = $1", [partnerID]).first else {
+                throw PartnerError.notFound("the partner")
+            }
+            try connection.execute("INSERT INTO customers (id, partner_id, name) VALUES ($1, $2, $3)", [id, partnerID, name])
             try AuditLog.append(
                 connection, context, action: "customer.created", target: ("customer", id),
-                scope: TenantScope(distributorID: try row.decode(1), partnerID: partnerID, customerID: id),
+                scope: TenantScope(distributorID: try partner.decode(0), partnerID: partnerID, customerID: id),
                 details: ["name": .string(name)])
             return id
         }

@@ -63,9 +63,9 @@ public struct PurchaseGate: Sendable {
             SELECT customer_id, $7, 'buy', id, $6, $5 FROM resource
         ), audit AS (
             INSERT INTO audit_events (actor_kind, actor_id, action, target_kind, target_id, distributor_id, partner_id,
-                                      customer_id, request_id, details)
+                                      customer_id, request_id, details, tenant_id)
             SELECT 'customer', $1, 'order.buy', 'resource', r.id, p.distributor_id, c.partner_id, $1, $8,
-                   jsonb_build_object('order_id', $7::uuid, 'billing_mode', $4::text, 'type', $3::text)
+                   jsonb_build_object('order_id', $7::uuid, 'billing_mode', $4::text, 'type', $3::text), $1
             FROM resource r, customer c JOIN partners p ON p.id = c.partner_id
         )
         SELECT r.* FROM customers c LEFT JOIN resource r ON true WHERE c.id = $1
@@ -85,11 +85,16 @@ public struct PurchaseGate: Sendable {
                 guard resource.billingMode == .prepaid else {
                     throw PartnerError(.resourceNotChangeable, "only prepaid resources are renewed; pay-per-use resources run until released")
                 }
+                // The term runs on from the old expiry, or from now once that has passed. The
+                // old expiry is bound from the row this transaction holds FOR UPDATE, so the
+                // SET names no column: Citus evaluates such an expression on the coordinator
+                // and refuses a STABLE one (timestamptz + interval) over a column.
                 // `months` is bound as int8; make_interval wants integer.
                 return try connection.query("""
-                    UPDATE resources SET expires_at = greatest(expires_at, now()) + make_interval(months => $3::integer), updated_at = now()
+                    UPDATE resources SET expires_at = greatest($4::timestamptz, now()) + make_interval(months => $3::integer),
+                                         updated_at = now()
                     WHERE customer_id = $1 AND id = $2 RETURNING \(Resources.returningColumns)
-                    """, [customerID, resourceID, months]).single()
+                    """, [customerID, resourceID, months, resource.expiresAt]).single()
             } order: { (months, nil) }
         case .change(let resourceID, let spec):
             try Validate.spec(spec)

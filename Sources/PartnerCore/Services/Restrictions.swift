@@ -68,25 +68,25 @@ public struct Restrictions: Sendable {
             WHERE customer_id = $1 AND state = 'active' AND billing_mode = 'pay_per_use' AND $3 = 'purchase_and_resources'
             RETURNING id
         ), frozen_events AS (
-            INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data)
+            INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
             SELECT 'resources.frozen', $9, $10, $1, jsonb_build_object(
                        'restriction_id', $2::uuid, 'retention_until', now() + make_interval(secs => $8),
-                       'resource_ids', jsonb_agg(id))
+                       'resource_ids', jsonb_agg(id)), $1
             FROM (SELECT id, (row_number() OVER () - 1) / 1000 AS chunk FROM frozen) chunks
             GROUP BY chunk
         ), frozen_count AS (
             SELECT count(*) AS n FROM frozen
         ), audit AS (
             INSERT INTO audit_events (actor_kind, actor_id, action, target_kind, target_id, distributor_id, partner_id,
-                                      customer_id, reason, request_id, details)
+                                      customer_id, reason, request_id, details, tenant_id)
             SELECT $5::text, $6, 'customer.restricted', 'customer', $1, $9, $10, $1, $4, $11,
                    jsonb_build_object('restriction_id', $2::uuid, 'type', $3::text, 'frozen_resources', n,
-                                      'agreement_version', (SELECT agreement_version FROM restriction))
+                                      'agreement_version', (SELECT agreement_version FROM restriction)), $1
             FROM frozen_count
         ), restricted_event AS (
-            INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data)
+            INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
             SELECT 'customer.restricted', $9, $10, $1,
-                   jsonb_build_object('restriction_id', $2::uuid, 'type', $3::text, 'frozen_resources', n)
+                   jsonb_build_object('restriction_id', $2::uuid, 'type', $3::text, 'frozen_resources', n), $1
             FROM frozen_count
         )
         SELECT (SELECT n FROM frozen_count), (SELECT agreement_version FROM restriction),
@@ -170,25 +170,25 @@ public struct Restrictions: Sendable {
             UNION ALL
             (SELECT id FROM was_frozen EXCEPT ALL SELECT id FROM unfrozen)
         ), unfrozen_events AS (
-            INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data)
+            INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
             SELECT 'resources.unfrozen', $7, $8, $1,
-                   jsonb_build_object('restriction_id', $2::uuid, 'resource_ids', jsonb_agg(id))
+                   jsonb_build_object('restriction_id', $2::uuid, 'resource_ids', jsonb_agg(id)), $1
             FROM (SELECT id, (row_number() OVER () - 1) / 1000 AS chunk FROM unfrozen) chunks
             GROUP BY chunk
         ), counts AS (
             SELECT (SELECT count(*) FROM unfrozen) AS unfrozen, (SELECT count(*) FROM released) AS released
         ), audit AS (
             INSERT INTO audit_events (actor_kind, actor_id, action, target_kind, target_id, distributor_id, partner_id,
-                                      customer_id, reason, request_id, details)
+                                      customer_id, reason, request_id, details, tenant_id)
             SELECT $3::text, $4, 'customer.unrestricted', 'customer', $1, $7, $8, $1, $5, $6,
                    jsonb_build_object('restriction_id', $2::uuid, 'type', (SELECT type FROM lifted),
-                                      'unfrozen_resources', unfrozen, 'released_resources', released)
+                                      'unfrozen_resources', unfrozen, 'released_resources', released), $1
             FROM counts
         ), unrestricted_event AS (
-            INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data)
+            INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
             SELECT 'customer.unrestricted', $7, $8, $1,
                    jsonb_build_object('restriction_id', $2::uuid, 'type', (SELECT type FROM lifted),
-                                      'unfrozen_resources', unfrozen, 'released_resources', released)
+                                      'unfrozen_resources', unfrozen, 'released_resources', released), $1
             FROM counts
         )
         SELECT unfrozen, released, ARRAY(SELECT id FROM released ORDER BY id LIMIT 100) FROM counts

@@ -35,7 +35,7 @@ struct RetentionSweepCommand: AsyncParsableCommand {
     var json = false
 
     @Flag(help: ArgumentHelp(
-        "Print one batch's release statement for psql and exit (Scripts/bench's baseline).", visibility: .hidden))
+        "Print one customer's batch release statement for psql (variable customer_id) and exit (Scripts/bench's baseline).", visibility: .hidden))
     var printBatchSQL = false
 
     @Option(help: "Also write the summary in Prometheus text format to this file (node_exporter textfile collector).")
@@ -49,8 +49,10 @@ struct RetentionSweepCommand: AsyncParsableCommand {
 
     func run() async throws {
         if printBatchSQL {
-            // The exact statement the sweep runs, with the batch size in place of $1.
-            print(RetentionSweep.releaseSQL.replacingOccurrences(of: "$1", with: String(batchSize)) + ";")
+            // The exact statement the sweep runs for one customer, with the batch size in
+            // place of $2 and psql's variable customer_id in place of $1.
+            print(RetentionSweep.releaseSQL.replacingOccurrences(of: "$2", with: String(batchSize))
+                .replacingOccurrences(of: "$1", with: ":'customer_id'") + ";")
             return
         }
         let logger = Logger(label: "retention-sweep")

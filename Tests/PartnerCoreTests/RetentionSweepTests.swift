@@ -24,6 +24,28 @@ struct RetentionSweepTests {
         return (try row.decode(0), try row.decode(1), try row.decode(2), try row.decode(3))
     }
 
+    /// A batch names one customer (on Citus a single-shard statement): it claims that
+    /// customer's due resources and no other's, and the run goes customer by customer.
+    @Test func aBatchClaimsOnlyTheCustomerItNames() async throws {
+        try await withTestDatabase { (_, client) async throws in
+            let world = try await World.build(client: client)
+            let named = try await world.tenant(retentionSeconds: 0, payPerUse: 3, prepaid: 1)
+            let other = try await world.customer(of: named, payPerUse: 2, prepaid: 1)
+            _ = try await world.freeze(named)
+            _ = try await world.freeze(other)
+            let released: Int = try await client.query(RetentionSweep.releaseSQL, [named.customerID, 100]).single().decode(0)
+            #expect(released == 3)
+            #expect(try await client.states(of: named, .payPerUse) == ["released": 3])
+            #expect(try await client.states(of: other, .payPerUse) == ["frozen": 2])
+            let report = try await RetentionSweep(client: client).run(.init(batchSize: 1, warningWindow: 0))
+            #expect(report.released == 2)
+            #expect(report.batches == 2)
+            #expect(try await client.states(of: other, .payPerUse) == ["released": 2])
+            #expect(try await Self.releaseLedger(client) == (5, 5, 5, 5))
+            try await assertInvariants(client)
+        }
+    }
+
     @Test func nothingIsReleasedBeforeItsDeadline() async throws {
         try await withTestDatabase { (_, client) async throws in
             let world = try await World.build(client: client)
@@ -191,7 +213,7 @@ struct RetentionSweepTests {
             _ = try await world.freeze(tenant)
             let sweeper = try Session(database)
             try await sweeper.simple("BEGIN")
-            let released: Int = try await sweeper.query(RetentionSweep.releaseSQL, [4]).single().decode(0)
+            let released: Int = try await sweeper.query(RetentionSweep.releaseSQL, [tenant.customerID, 4]).single().decode(0)
             #expect(released == 4)
             async let lifted = world.unfreeze(tenant)
             _ = try await waitForBlockedBackend(except: [sweeper.backendPID], client)

@@ -4,11 +4,15 @@ import Postgres
 /// The retention sweep (DESIGN §2, Retention): releases frozen pay-per-use resources whose
 /// retention period has passed, deleting their stored data.
 ///
-/// Work is claimed with `FOR UPDATE SKIP LOCKED` in deadline order, one batch per short
-/// transaction (a single statement), so several sweepers share the queue without releasing
-/// anything twice, a killed sweeper loses at most its open batch (rolled back), and an
-/// unfreeze racing the sweep either wins the row (the sweeper skips it) or waits and then
-/// finds it released. Before releasing, each resource whose deadline is near gets one
+/// Work is claimed one customer at a time: every statement names one `customer_id`, so on
+/// Citus each batch is a single-shard transaction and no claim locks rows on several nodes
+/// (DESIGN §8). A batch claims up to `batchSize` of that customer's due resources with
+/// `FOR UPDATE SKIP LOCKED` in deadline order and is one short transaction (a single
+/// statement), so several sweepers share the queue without releasing anything twice, a
+/// killed sweeper loses at most its open batch (rolled back), and an unfreeze racing the
+/// sweep either wins the row (the sweeper skips it) or waits and then finds it released.
+/// Which customers have work comes from a plain read, oldest deadline first, a thousand at
+/// a time. Before releasing, each resource whose deadline is near gets one
 /// `resource.retention_expiring` event.
 public struct RetentionSweep: Sendable {
     public struct Options: Sendable {
@@ -43,60 +47,82 @@ public struct RetentionSweep: Sendable {
     }
 
     let client: PostgresClient
+    /// How many customers with work one read lists (memory stays flat whatever their number).
+    static let customersPerPass = 1000
 
     public init(client: PostgresClient) { self.client = client }
 
+    /// Customers with resources due for release, oldest deadline first, `$1` at a time.
+    static let dueCustomersSQL = """
+        SELECT customer_id FROM resources
+        WHERE state = 'frozen' AND retention_until <= now()
+        GROUP BY customer_id ORDER BY min(retention_until) LIMIT $1
+        """
+
+    /// Customers with resources due within the warning window `$2` and not warned yet.
+    static let expiringCustomersSQL = """
+        SELECT customer_id FROM resources
+        WHERE state = 'frozen' AND retention_warned_at IS NULL
+          AND retention_until > now() AND retention_until <= now() + make_interval(secs => $2)
+        GROUP BY customer_id ORDER BY min(retention_until) LIMIT $1
+        """
+
+    /// One customer's batch of expiring-soon events.
     static let warnSQL = """
         WITH soon AS (
-            SELECT customer_id, id FROM resources
-            WHERE state = 'frozen' AND retention_warned_at IS NULL
-              AND retention_until > now() AND retention_until <= now() + make_interval(secs => $2)
+            SELECT id FROM resources
+            WHERE customer_id = $1 AND state = 'frozen' AND retention_warned_at IS NULL
+              AND retention_until > now() AND retention_until <= now() + make_interval(secs => $3)
             ORDER BY retention_until
-            LIMIT $1
+            LIMIT $2
             FOR UPDATE SKIP LOCKED
         ), warned AS (
             UPDATE resources r SET retention_warned_at = now()
-            FROM soon WHERE r.customer_id = soon.customer_id AND r.id = soon.id
-            RETURNING r.customer_id, r.id, r.retention_until
+            FROM soon WHERE r.customer_id = $1 AND r.id = soon.id
+            RETURNING r.id, r.retention_until
         ), events AS (
-            INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data)
-            SELECT 'resource.retention_expiring', p.distributor_id, c.partner_id, w.customer_id,
-                   jsonb_build_object('resource_ids', jsonb_agg(w.id ORDER BY w.id), 'retention_until', min(w.retention_until))
-            FROM warned w JOIN customers c ON c.id = w.customer_id JOIN partners p ON p.id = c.partner_id
-            GROUP BY p.distributor_id, c.partner_id, w.customer_id
+            INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
+            SELECT 'resource.retention_expiring', p.distributor_id, c.partner_id, c.id,
+                   jsonb_build_object('resource_ids', jsonb_agg(w.id ORDER BY w.id), 'retention_until', min(w.retention_until)),
+                   c.id
+            FROM warned w, customers c JOIN partners p ON p.id = c.partner_id
+            WHERE c.id = $1
+            GROUP BY p.distributor_id, c.partner_id, c.id
         )
         SELECT count(*) FROM warned
         """
 
-    /// Public so that Scripts/bench can run the very same statement through psql.
+    /// One customer's batch of releases: `$1` the customer, `$2` the batch size. Public so
+    /// that Scripts/bench can run the very same statement through psql.
     public static let releaseSQL = """
         WITH due AS (
-            SELECT customer_id, id FROM resources
-            WHERE state = 'frozen' AND retention_until <= now()
+            SELECT id FROM resources
+            WHERE customer_id = $1 AND state = 'frozen' AND retention_until <= now()
             ORDER BY retention_until
-            LIMIT $1
+            LIMIT $2
             FOR UPDATE SKIP LOCKED
         ), erased AS (
-            DELETE FROM resource_data d USING due WHERE d.customer_id = due.customer_id AND d.resource_id = due.id
+            DELETE FROM resource_data d USING due WHERE d.customer_id = $1 AND d.resource_id = due.id
         ), released AS (
             UPDATE resources r SET state = 'released', released_at = now(), updated_at = now()
-            FROM due WHERE r.customer_id = due.customer_id AND r.id = due.id
-            RETURNING r.customer_id, r.id, r.restriction_id, r.retention_until
-        ), scoped AS (
-            SELECT rel.customer_id, rel.id, rel.restriction_id, rel.retention_until, c.partner_id, p.distributor_id
-            FROM released rel JOIN customers c ON c.id = rel.customer_id JOIN partners p ON p.id = c.partner_id
+            FROM due WHERE r.customer_id = $1 AND r.id = due.id
+            RETURNING r.id, r.restriction_id, r.retention_until
+        ), tenant AS (
+            SELECT c.partner_id, p.distributor_id FROM customers c JOIN partners p ON p.id = c.partner_id WHERE c.id = $1
         ), audit AS (
-            INSERT INTO audit_events (actor_kind, action, target_kind, target_id, distributor_id, partner_id, customer_id, details)
-            SELECT 'system', 'resource.released', 'resource', id, distributor_id, partner_id, customer_id,
-                   jsonb_build_object('restriction_id', restriction_id, 'retention_until', retention_until)
-            FROM scoped
+            INSERT INTO audit_events (actor_kind, action, target_kind, target_id, distributor_id, partner_id, customer_id,
+                                      details, tenant_id)
+            SELECT 'system', 'resource.released', 'resource', rel.id, t.distributor_id, t.partner_id, $1,
+                   jsonb_build_object('restriction_id', rel.restriction_id, 'retention_until', rel.retention_until), $1
+            FROM released rel, tenant t
         ), events AS (
-            INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data)
-            SELECT 'resource.released', distributor_id, partner_id, customer_id,
-                   jsonb_build_object('resource_ids', jsonb_agg(id ORDER BY id), 'restriction_id', restriction_id)
-            FROM scoped GROUP BY distributor_id, partner_id, customer_id, restriction_id
+            INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
+            SELECT 'resource.released', t.distributor_id, t.partner_id, $1,
+                   jsonb_build_object('resource_ids', jsonb_agg(rel.id ORDER BY rel.id), 'restriction_id', rel.restriction_id), $1
+            FROM released rel, tenant t
+            GROUP BY t.distributor_id, t.partner_id, rel.restriction_id
         )
-        SELECT count(*) FROM scoped
+        SELECT count(*) FROM released
         """
 
     static let countSQL = """
@@ -131,31 +157,38 @@ public struct RetentionSweep: Sendable {
             progress(report)
             return report
         }
-        var warningsDone = false
-        while true {
-            if let maxBatches = options.maxBatches, report.batches >= maxBatches {
-                report.stoppedEarly = true
-                break
+        // Warnings first, then releases: each phase goes customer by customer, batch by
+        // batch, until a whole pass over the customers with work finds nothing it can claim
+        // (what is left is locked by another sweeper, which will finish it).
+        let phases: [(window: Double?, customers: String, batch: String)] = [
+            (options.warningWindow, Self.expiringCustomersSQL, Self.warnSQL), (nil, Self.dueCustomersSQL, Self.releaseSQL),
+        ]
+        phases: for phase in phases {
+            while true {
+                let listing: [(any PostgresEncodable)?] = phase.window.map { [Self.customersPerPass, $0] } ?? [Self.customersPerPass]
+                let customers = try await client.query(phase.customers, listing).map { try $0.decode(0, as: UUID.self) }
+                var progressed = false
+                for customer in customers {
+                    while true {
+                        if let maxBatches = options.maxBatches, report.batches >= maxBatches { report.stoppedEarly = true }
+                        if shouldStop() { report.stoppedEarly = true }
+                        if report.stoppedEarly { break phases }
+                        let batchStart = clock.now
+                        let parameters: [(any PostgresEncodable)?] = phase.window.map { [customer, options.batchSize, $0] }
+                            ?? [customer, options.batchSize]
+                        let done: Int = try await client.query(phase.batch, parameters).single().decode(0)
+                        guard done > 0 else { break }
+                        if phase.window == nil { report.released += done } else { report.warned += done }
+                        report.batches += 1
+                        report.longestBatchSeconds = max(report.longestBatchSeconds, seconds(clock.now - batchStart))
+                        report.seconds = seconds(clock.now - start)
+                        progress(report)
+                        progressed = true
+                        if done < options.batchSize { break }
+                    }
+                }
+                if !progressed { break }
             }
-            if shouldStop() {
-                report.stoppedEarly = true
-                break
-            }
-            let batchStart = clock.now
-            if !warningsDone {
-                let warned: Int = try await client.query(Self.warnSQL, [options.batchSize, options.warningWindow]).single().decode(0)
-                report.warned += warned
-                warningsDone = warned < options.batchSize
-                if warned == 0 { continue }
-            } else {
-                let released: Int = try await client.query(Self.releaseSQL, [options.batchSize]).single().decode(0)
-                if released == 0 { break }
-                report.released += released
-            }
-            report.batches += 1
-            report.longestBatchSeconds = max(report.longestBatchSeconds, seconds(clock.now - batchStart))
-            report.seconds = seconds(clock.now - start)
-            progress(report)
         }
         report.seconds = seconds(clock.now - start)
         return report

@@ -38,37 +38,17 @@ public struct PurchaseGate: Sendable {
         self.refusals = refusals
     }
 
-    /// Buy in one statement: lock + status check + resource, data row, order and audit.
-    /// Under READ COMMITTED a waiting `FOR SHARE` re-evaluates `status = 'normal'` on the
-    /// row the freeze committed, so nothing is inserted once the customer is restricted.
-    /// Swift `Int` binds as bigint and `make_interval` takes integers only, hence the casts.
-    /// `$3` and `$4` are text everywhere they appear (PostgreSQL must deduce one type per
-    /// parameter); the `resource_type` and `billing_mode` domains check them on insert.
+    /// Buy in one call of `buy_resource` (schema 0010): the customer locked `FOR SHARE`,
+    /// its status checked, then the resource, its data row, the order and the audit event,
+    /// each an INSERT … VALUES, so on Citus the whole buy is one shard in one phase. A waiting
+    /// `FOR SHARE` reads the row the freeze committed, so nothing is inserted once the
+    /// customer is restricted. Swift `Int` binds as bigint, hence the cast of `$6`.
     ///
     /// The answer is one row while the customer exists: the new resource, or NULLs when
     /// nothing was bought (so a refusal costs one round trip, not two); no row means there
     /// is no such customer.
     static let buySQL = """
-        WITH customer AS (
-            SELECT c.id, c.partner_id FROM customers c WHERE c.id = $1 AND c.status = 'normal' FOR SHARE
-        ), resource AS (
-            INSERT INTO resources (customer_id, id, type, billing_mode, spec, expires_at)
-            SELECT id, $2, $3::text, $4::text, $5, CASE WHEN $4::text = 'prepaid' THEN now() + make_interval(months => $6::integer) END
-            FROM customer
-            RETURNING \(Resources.returningColumns)
-        ), data AS (
-            INSERT INTO resource_data (customer_id, resource_id) SELECT customer_id, id FROM resource
-        ), purchase AS (
-            INSERT INTO orders (customer_id, id, action, resource_id, term_months, spec)
-            SELECT customer_id, $7, 'buy', id, $6, $5 FROM resource
-        ), audit AS (
-            INSERT INTO audit_events (actor_kind, actor_id, action, target_kind, target_id, distributor_id, partner_id,
-                                      customer_id, request_id, details, tenant_id)
-            SELECT 'customer', $1, 'order.buy', 'resource', r.id, p.distributor_id, c.partner_id, $1, $8,
-                   jsonb_build_object('order_id', $7::uuid, 'billing_mode', $4::text, 'type', $3::text), $1
-            FROM resource r, customer c JOIN partners p ON p.id = c.partner_id
-        )
-        SELECT r.* FROM customers c LEFT JOIN resource r ON true WHERE c.id = $1
+        SELECT \(Resources.returningColumns) FROM buy_resource($1, $2, $3, $4, $5, $6::integer, $7, $8)
         """
 
     public func order(customerID: UUID, _ request: OrderRequest, context: ChangeContext) async throws -> OrderResult {
@@ -176,30 +156,11 @@ public struct PurchaseGate: Sendable {
         }
     }
 
-    /// Records usage of a resource: refused while it is frozen (`resource_frozen`) or once
-    /// it is released (`resource_released`). The resource row is locked `FOR SHARE`, so a
-    /// usage record never commits after the freeze of its resource.
-    ///
-    /// Only an active resource is locked: locking a row writes to it, which costs a
-    /// transaction id and a WAL flush at commit, and a refused check should cost a read.
-    static let usageSQL = """
-        WITH target AS (
-            SELECT state, retention_until FROM resources WHERE customer_id = $1 AND id = $2
-        ), usable AS (
-            SELECT 1 FROM resources WHERE customer_id = $1 AND id = $2 AND state = 'active' FOR SHARE
-        ), recorded AS (
-            INSERT INTO usage_records (customer_id, resource_id, quantity)
-            SELECT $1, $2, $3::numeric FROM usable
-            RETURNING id
-        )
-        SELECT CASE WHEN (SELECT count(*) FROM recorded) > 0 THEN 'active'
-                    -- Active in the snapshot, yet not lockable as active: a freeze won the row.
-                    WHEN state = 'active' THEN 'frozen'
-                    ELSE state END,
-               (SELECT count(*) FROM recorded),
-               retention_until
-        FROM target
-        """
+    /// Records usage of a resource through `record_usage` (schema 0010): refused while it is
+    /// frozen (`resource_frozen`) or once it is released (`resource_released`). The resource
+    /// row is locked `FOR SHARE`, so a usage record never commits after the freeze of its
+    /// resource; only an active resource is locked (a refused check costs a read).
+    static let usageSQL = "SELECT decided_state, recorded, deadline FROM record_usage($1, $2, $3::numeric)"
 
     public func recordUsage(customerID: UUID, resourceID: UUID, quantity: Double, context: ChangeContext) async throws -> UsageResult {
         guard context.principal.kind == .customer, context.principal.id == customerID else {

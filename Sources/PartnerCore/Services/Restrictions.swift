@@ -52,45 +52,11 @@ public struct Restrictions: Sendable {
         return reason
     }
 
+    /// The restriction, status, frozen resources, audit and outbox events in one call of
+    /// `apply_freeze` (schema 0010): set-based, and on Citus one shard in one phase.
     static let applyFreezeSQL = """
-        WITH agreement AS (
-            SELECT version FROM agreements ORDER BY published_at DESC, version DESC LIMIT 1
-        ), restriction AS (
-            INSERT INTO restrictions (customer_id, id, type, reason, applied_by_kind, applied_by_id, agreement_version)
-            SELECT $1, $2, $3, $4, $5, $6, CASE WHEN $3 = 'purchase_and_resources' THEN (SELECT version FROM agreement) END
-            RETURNING agreement_version
-        ), customer AS (
-            UPDATE customers SET status = $7, updated_at = now() WHERE id = $1
-        ), frozen AS (
-            UPDATE resources
-            SET state = 'frozen', frozen_at = now(), retention_until = now() + make_interval(secs => $8),
-                restriction_id = $2, retention_warned_at = NULL, updated_at = now()
-            WHERE customer_id = $1 AND state = 'active' AND billing_mode = 'pay_per_use' AND $3 = 'purchase_and_resources'
-            RETURNING id
-        ), frozen_events AS (
-            INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
-            SELECT 'resources.frozen', $9, $10, $1, jsonb_build_object(
-                       'restriction_id', $2::uuid, 'retention_until', now() + make_interval(secs => $8),
-                       'resource_ids', jsonb_agg(id)), $1
-            FROM (SELECT id, (row_number() OVER () - 1) / 1000 AS chunk FROM frozen) chunks
-            GROUP BY chunk
-        ), frozen_count AS (
-            SELECT count(*) AS n FROM frozen
-        ), audit AS (
-            INSERT INTO audit_events (actor_kind, actor_id, action, target_kind, target_id, distributor_id, partner_id,
-                                      customer_id, reason, request_id, details, tenant_id)
-            SELECT $5::text, $6, 'customer.restricted', 'customer', $1, $9, $10, $1, $4, $11,
-                   jsonb_build_object('restriction_id', $2::uuid, 'type', $3::text, 'frozen_resources', n,
-                                      'agreement_version', (SELECT agreement_version FROM restriction)), $1
-            FROM frozen_count
-        ), restricted_event AS (
-            INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
-            SELECT 'customer.restricted', $9, $10, $1,
-                   jsonb_build_object('restriction_id', $2::uuid, 'type', $3::text, 'frozen_resources', n), $1
-            FROM frozen_count
-        )
-        SELECT (SELECT n FROM frozen_count), (SELECT agreement_version FROM restriction),
-               CASE WHEN $3 = 'purchase_and_resources' THEN now() + make_interval(secs => $8) END
+        SELECT frozen_resources, agreement_version, retention_until
+        FROM apply_freeze($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
         """
 
     static func freeze(
@@ -143,55 +109,13 @@ public struct Restrictions: Sendable {
         }
     }
 
-    /// `released` is what the statement's snapshot shows released, plus what it showed frozen
-    /// but could not unfreeze: a sweep batch holding those rows made the UPDATE wait and then
-    /// committed their release (the customer lock rules out any other writer). Reading the
-    /// snapshot alone lost those from both counts and from the not-recoverable list.
-    /// The difference is an `EXCEPT ALL` (hashed or sorted), never an anti-join the planner
-    /// may run as a nested loop: right after a freeze the statistics still say "nothing is
-    /// frozen", and a nested loop over 10^5 × 10^5 rows ran into the statement timeout.
+    /// The lift in one call of `apply_unfreeze` (schema 0010). `released` counts what the
+    /// statement's snapshot shows released plus what it showed frozen but could not
+    /// unfreeze: a sweep batch holding those rows made the UPDATE wait and then committed
+    /// their release (the customer lock rules out any other writer).
     static let applyUnfreezeSQL = """
-        WITH lifted AS (
-            UPDATE restrictions SET lifted_at = now(), lifted_by_kind = $3, lifted_by_id = $4, lift_reason = $5
-            WHERE customer_id = $1 AND lifted_at IS NULL
-            RETURNING id, type
-        ), customer AS (
-            UPDATE customers SET status = 'normal', updated_at = now() WHERE id = $1
-        ), was_frozen AS (
-            SELECT id FROM resources WHERE customer_id = $1 AND state = 'frozen'
-        ), unfrozen AS (
-            UPDATE resources
-            SET state = 'active', frozen_at = NULL, retention_until = NULL, restriction_id = NULL,
-                retention_warned_at = NULL, updated_at = now()
-            WHERE customer_id = $1 AND state = 'frozen'
-            RETURNING id
-        ), released AS (
-            SELECT id FROM resources WHERE customer_id = $1 AND restriction_id = $2 AND state = 'released'
-            UNION ALL
-            (SELECT id FROM was_frozen EXCEPT ALL SELECT id FROM unfrozen)
-        ), unfrozen_events AS (
-            INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
-            SELECT 'resources.unfrozen', $7, $8, $1,
-                   jsonb_build_object('restriction_id', $2::uuid, 'resource_ids', jsonb_agg(id)), $1
-            FROM (SELECT id, (row_number() OVER () - 1) / 1000 AS chunk FROM unfrozen) chunks
-            GROUP BY chunk
-        ), counts AS (
-            SELECT (SELECT count(*) FROM unfrozen) AS unfrozen, (SELECT count(*) FROM released) AS released
-        ), audit AS (
-            INSERT INTO audit_events (actor_kind, actor_id, action, target_kind, target_id, distributor_id, partner_id,
-                                      customer_id, reason, request_id, details, tenant_id)
-            SELECT $3::text, $4, 'customer.unrestricted', 'customer', $1, $7, $8, $1, $5, $6,
-                   jsonb_build_object('restriction_id', $2::uuid, 'type', (SELECT type FROM lifted),
-                                      'unfrozen_resources', unfrozen, 'released_resources', released), $1
-            FROM counts
-        ), unrestricted_event AS (
-            INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
-            SELECT 'customer.unrestricted', $7, $8, $1,
-                   jsonb_build_object('restriction_id', $2::uuid, 'type', (SELECT type FROM lifted),
-                                      'unfrozen_resources', unfrozen, 'released_resources', released), $1
-            FROM counts
-        )
-        SELECT unfrozen, released, ARRAY(SELECT id FROM released ORDER BY id LIMIT 100) FROM counts
+        SELECT unfrozen_resources, released_resources, not_recoverable
+        FROM apply_unfreeze($1, $2, $3, $4, $5, $6, $7, $8)
         """
 
     static func unfreeze(

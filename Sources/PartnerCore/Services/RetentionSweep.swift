@@ -67,63 +67,14 @@ public struct RetentionSweep: Sendable {
         GROUP BY customer_id ORDER BY min(retention_until) LIMIT $1
         """
 
-    /// One customer's batch of expiring-soon events.
-    static let warnSQL = """
-        WITH soon AS (
-            SELECT id FROM resources
-            WHERE customer_id = $1 AND state = 'frozen' AND retention_warned_at IS NULL
-              AND retention_until > now() AND retention_until <= now() + make_interval(secs => $3)
-            ORDER BY retention_until
-            LIMIT $2
-            FOR UPDATE SKIP LOCKED
-        ), warned AS (
-            UPDATE resources r SET retention_warned_at = now()
-            FROM soon WHERE r.customer_id = $1 AND r.id = soon.id
-            RETURNING r.id, r.retention_until
-        ), events AS (
-            INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
-            SELECT 'resource.retention_expiring', p.distributor_id, c.partner_id, c.id,
-                   jsonb_build_object('resource_ids', jsonb_agg(w.id ORDER BY w.id), 'retention_until', min(w.retention_until)),
-                   c.id
-            FROM warned w, customers c JOIN partners p ON p.id = c.partner_id
-            WHERE c.id = $1
-            GROUP BY p.distributor_id, c.partner_id, c.id
-        )
-        SELECT count(*) FROM warned
-        """
+    /// One customer's batch of expiring-soon events (`warn_retention_batch`, schema 0010):
+    /// `$1` the customer, `$2` the batch size, `$3` the warning window in seconds.
+    static let warnSQL = "SELECT warn_retention_batch($1, $2::integer, $3)"
 
-    /// One customer's batch of releases: `$1` the customer, `$2` the batch size. Public so
-    /// that Scripts/bench can run the very same statement through psql.
-    public static let releaseSQL = """
-        WITH due AS (
-            SELECT id FROM resources
-            WHERE customer_id = $1 AND state = 'frozen' AND retention_until <= now()
-            ORDER BY retention_until
-            LIMIT $2
-            FOR UPDATE SKIP LOCKED
-        ), erased AS (
-            DELETE FROM resource_data d USING due WHERE d.customer_id = $1 AND d.resource_id = due.id
-        ), released AS (
-            UPDATE resources r SET state = 'released', released_at = now(), updated_at = now()
-            FROM due WHERE r.customer_id = $1 AND r.id = due.id
-            RETURNING r.id, r.restriction_id, r.retention_until
-        ), tenant AS (
-            SELECT c.partner_id, p.distributor_id FROM customers c JOIN partners p ON p.id = c.partner_id WHERE c.id = $1
-        ), audit AS (
-            INSERT INTO audit_events (actor_kind, action, target_kind, target_id, distributor_id, partner_id, customer_id,
-                                      details, tenant_id)
-            SELECT 'system', 'resource.released', 'resource', rel.id, t.distributor_id, t.partner_id, $1,
-                   jsonb_build_object('restriction_id', rel.restriction_id, 'retention_until', rel.retention_until), $1
-            FROM released rel, tenant t
-        ), events AS (
-            INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
-            SELECT 'resource.released', t.distributor_id, t.partner_id, $1,
-                   jsonb_build_object('resource_ids', jsonb_agg(rel.id ORDER BY rel.id), 'restriction_id', rel.restriction_id), $1
-            FROM released rel, tenant t
-            GROUP BY t.distributor_id, t.partner_id, rel.restriction_id
-        )
-        SELECT count(*) FROM released
-        """
+    /// One customer's batch of releases (`release_retention_batch`, schema 0010): `$1` the
+    /// customer, `$2` the batch size. Public so that Scripts/bench can run the very same
+    /// statement through psql.
+    public static let releaseSQL = "SELECT release_retention_batch($1, $2::integer)"
 
     static let countSQL = """
         SELECT count(*) FILTER (WHERE retention_until <= now()),

@@ -83,6 +83,24 @@ BEGIN
 END
 $$;
 
+-- Appends one `p_type` event per 1,000 of `p_ids` for a customer, each with `p_data` and
+-- its chunk of ids as `resource_ids` (a freeze or lift of 10^5 resources: 100 events).
+CREATE FUNCTION append_resource_events(
+    p_type text, p_distributor uuid, p_partner uuid, p_customer uuid, p_data jsonb, p_ids uuid[]
+) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_chunk jsonb;
+BEGIN
+    FOR v_chunk IN
+        SELECT jsonb_agg(id) FROM (SELECT id, (row_number() OVER () - 1) / 1000 AS chunk FROM unnest(p_ids) id) chunks
+        GROUP BY chunk ORDER BY chunk
+    LOOP
+        INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
+        VALUES (p_type, p_distributor, p_partner, p_customer, p_data || jsonb_build_object('resource_ids', v_chunk), p_customer);
+    END LOOP;
+END
+$$;
+
 -- Applies a restriction to a customer whose row the caller holds FOR UPDATE: the
 -- restriction, the customer's status, every active pay-per-use resource frozen (for
 -- purchase_and_resources), one resources.frozen event per 1,000 of them, the audit event
@@ -96,7 +114,6 @@ DECLARE
     v_until timestamptz := CASE WHEN p_type = 'purchase_and_resources' THEN now() + make_interval(secs => p_retention_seconds) END;
     v_frozen uuid[];
     v_count bigint;
-    v_chunk jsonb;
 BEGIN
     IF p_type = 'purchase_and_resources' THEN
         SELECT a.version INTO v_agreement FROM agreements a ORDER BY a.published_at DESC, a.version DESC LIMIT 1;
@@ -115,15 +132,8 @@ BEGIN
         SELECT array_agg(id) INTO v_frozen FROM frozen;
     END IF;
     v_count := coalesce(cardinality(v_frozen), 0);
-    FOR v_chunk IN
-        SELECT jsonb_agg(id) FROM (SELECT id, (row_number() OVER () - 1) / 1000 AS chunk FROM unnest(v_frozen) id) chunks
-        GROUP BY chunk ORDER BY chunk
-    LOOP
-        INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
-        VALUES ('resources.frozen', p_distributor, p_partner, p_customer,
-                jsonb_build_object('restriction_id', p_restriction, 'retention_until', v_until, 'resource_ids', v_chunk),
-                p_customer);
-    END LOOP;
+    PERFORM append_resource_events('resources.frozen', p_distributor, p_partner, p_customer,
+                                   jsonb_build_object('restriction_id', p_restriction, 'retention_until', v_until), v_frozen);
     INSERT INTO audit_events (actor_kind, actor_id, action, target_kind, target_id, distributor_id, partner_id,
                               customer_id, reason, request_id, details, tenant_id)
     VALUES (p_actor_kind, p_actor, 'customer.restricted', 'customer', p_customer, p_distributor, p_partner, p_customer,
@@ -155,7 +165,6 @@ DECLARE
     v_released bigint;
     v_not_recoverable uuid[];
     v_count bigint;
-    v_chunk jsonb;
 BEGIN
     UPDATE restrictions x SET lifted_at = now(), lifted_by_kind = p_actor_kind, lifted_by_id = p_actor, lift_reason = p_reason
     WHERE x.customer_id = p_customer AND x.lifted_at IS NULL
@@ -178,14 +187,8 @@ BEGIN
            ARRAY(SELECT id FROM released ORDER BY id LIMIT 100)
     INTO v_unfrozen, v_released, v_not_recoverable;
     v_count := coalesce(cardinality(v_unfrozen), 0);
-    FOR v_chunk IN
-        SELECT jsonb_agg(id) FROM (SELECT id, (row_number() OVER () - 1) / 1000 AS chunk FROM unnest(v_unfrozen) id) chunks
-        GROUP BY chunk ORDER BY chunk
-    LOOP
-        INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
-        VALUES ('resources.unfrozen', p_distributor, p_partner, p_customer,
-                jsonb_build_object('restriction_id', p_restriction, 'resource_ids', v_chunk), p_customer);
-    END LOOP;
+    PERFORM append_resource_events('resources.unfrozen', p_distributor, p_partner, p_customer,
+                                   jsonb_build_object('restriction_id', p_restriction), v_unfrozen);
     INSERT INTO audit_events (actor_kind, actor_id, action, target_kind, target_id, distributor_id, partner_id,
                               customer_id, reason, request_id, details, tenant_id)
     VALUES (p_actor_kind, p_actor, 'customer.unrestricted', 'customer', p_customer, p_distributor, p_partner, p_customer,
@@ -241,8 +244,8 @@ $$;
 
 -- One customer's batch of releases: up to p_limit frozen resources past their deadline,
 -- claimed with FOR UPDATE SKIP LOCKED, their data deleted and the resources released (one
--- statement), then one audit event per resource (a single multi-row INSERT … VALUES) and one
--- resource.released event per restriction. Answers how many were released.
+-- statement), then one audit event per resource and one resource.released event per
+-- restriction. Answers how many were released.
 CREATE FUNCTION release_retention_batch(p_customer uuid, p_limit integer)
 RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
@@ -273,16 +276,18 @@ BEGIN
     END IF;
     SELECT c.partner_id, p.distributor_id INTO v_partner, v_distributor
     FROM customers c JOIN partners p ON p.id = c.partner_id WHERE c.id = p_customer;
-    -- One statement for the batch's audit events: INSERT … VALUES routes to the customer's
-    -- shard on Citus, where INSERT … SELECT FROM unnest(…) would be copied through the
-    -- coordinator in two phases. The values are uuids and timestamps, quoted by format().
-    EXECUTE format(
-        'INSERT INTO audit_events (actor_kind, action, target_kind, target_id, distributor_id, partner_id, customer_id, details, tenant_id) VALUES %s',
-        (SELECT string_agg(format(
-                    '(''system'', ''resource.released'', ''resource'', %L::uuid, %L::uuid, %L::uuid, %L::uuid, '
-                    'jsonb_build_object(''restriction_id'', %L::uuid, ''retention_until'', %L::timestamptz), %L::uuid)',
-                    id, v_distributor, v_partner, p_customer, restriction, deadline, p_customer), ', ')
-         FROM unnest(v_ids, v_restrictions, v_deadlines) AS t(id, restriction, deadline)));
+    -- One INSERT … VALUES per released resource, from a cached plan: each routes to the
+    -- customer's shard on Citus (INSERT … SELECT FROM unnest(…) would be copied through the
+    -- coordinator in two phases). On plain PostgreSQL batches of 1,000 released one
+    -- customer's 100,000 due resources at 14,466–19,488 rows/s against 11,721–15,106 for the
+    -- single CTE statement this replaced (4 alternating pairs, each pair 1.02–1.39 in favour
+    -- of the function); one multi-row VALUES built with EXECUTE was slower than the CTE.
+    FOR i IN 1 .. cardinality(v_ids) LOOP
+        INSERT INTO audit_events (actor_kind, action, target_kind, target_id, distributor_id, partner_id, customer_id,
+                                  details, tenant_id)
+        VALUES ('system', 'resource.released', 'resource', v_ids[i], v_distributor, v_partner, p_customer,
+                jsonb_build_object('restriction_id', v_restrictions[i], 'retention_until', v_deadlines[i]), p_customer);
+    END LOOP;
     FOR v_event IN
         SELECT restriction, jsonb_agg(id ORDER BY id) AS ids
         FROM unnest(v_ids, v_restrictions) AS t(id, restriction) GROUP BY restriction

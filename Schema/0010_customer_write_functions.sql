@@ -83,18 +83,16 @@ BEGIN
 END
 $$;
 
--- Appends one `p_type` event per 1,000 of `p_ids` for a customer, each with `p_data` and
--- its chunk of ids as `resource_ids` (a freeze or lift of 10^5 resources: 100 events).
+-- Appends one `p_type` event per chunk of resource ids (the statement that changed them
+-- groups them 1,000 a chunk, so a freeze or lift of 10^5 resources writes 100 events), each
+-- with `p_data` and its chunk as `resource_ids`.
 CREATE FUNCTION append_resource_events(
-    p_type text, p_distributor uuid, p_partner uuid, p_customer uuid, p_data jsonb, p_ids uuid[]
+    p_type text, p_distributor uuid, p_partner uuid, p_customer uuid, p_data jsonb, p_chunks jsonb[]
 ) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     v_chunk jsonb;
 BEGIN
-    FOR v_chunk IN
-        SELECT jsonb_agg(id) FROM (SELECT id, (row_number() OVER () - 1) / 1000 AS chunk FROM unnest(p_ids) id) chunks
-        GROUP BY chunk ORDER BY chunk
-    LOOP
+    FOREACH v_chunk IN ARRAY coalesce(p_chunks, '{}') LOOP
         INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
         VALUES (p_type, p_distributor, p_partner, p_customer, p_data || jsonb_build_object('resource_ids', v_chunk), p_customer);
     END LOOP;
@@ -112,7 +110,7 @@ CREATE FUNCTION apply_freeze(
 DECLARE
     v_agreement text;
     v_until timestamptz := CASE WHEN p_type = 'purchase_and_resources' THEN now() + make_interval(secs => p_retention_seconds) END;
-    v_frozen uuid[];
+    v_frozen jsonb[];
     v_count bigint;
 BEGIN
     IF p_type = 'purchase_and_resources' THEN
@@ -129,9 +127,11 @@ BEGIN
             WHERE r.customer_id = p_customer AND r.state = 'active' AND r.billing_mode = 'pay_per_use'
             RETURNING r.id
         )
-        SELECT array_agg(id) INTO v_frozen FROM frozen;
+        SELECT sum(n), array_agg(ids ORDER BY chunk) INTO v_count, v_frozen
+        FROM (SELECT chunk, count(*) AS n, jsonb_agg(id) AS ids
+              FROM (SELECT id, (row_number() OVER () - 1) / 1000 AS chunk FROM frozen) numbered GROUP BY chunk) chunks;
     END IF;
-    v_count := coalesce(cardinality(v_frozen), 0);
+    v_count := coalesce(v_count, 0);
     PERFORM append_resource_events('resources.frozen', p_distributor, p_partner, p_customer,
                                    jsonb_build_object('restriction_id', p_restriction, 'retention_until', v_until), v_frozen);
     INSERT INTO audit_events (actor_kind, actor_id, action, target_kind, target_id, distributor_id, partner_id,
@@ -161,7 +161,7 @@ CREATE FUNCTION apply_unfreeze(
 ) RETURNS TABLE (unfrozen_resources bigint, released_resources bigint, not_recoverable uuid[]) LANGUAGE plpgsql AS $$
 DECLARE
     v_type text;
-    v_unfrozen uuid[];
+    v_unfrozen jsonb[];
     v_released bigint;
     v_not_recoverable uuid[];
     v_count bigint;
@@ -183,10 +183,13 @@ BEGIN
         UNION ALL
         (SELECT id FROM was_frozen EXCEPT ALL SELECT id FROM unfrozen)
     )
-    SELECT (SELECT array_agg(id) FROM unfrozen), (SELECT count(*) FROM released),
+    SELECT (SELECT count(*) FROM unfrozen),
+           (SELECT array_agg(ids ORDER BY chunk)
+            FROM (SELECT chunk, jsonb_agg(id) AS ids
+                  FROM (SELECT id, (row_number() OVER () - 1) / 1000 AS chunk FROM unfrozen) numbered GROUP BY chunk) chunks),
+           (SELECT count(*) FROM released),
            ARRAY(SELECT id FROM released ORDER BY id LIMIT 100)
-    INTO v_unfrozen, v_released, v_not_recoverable;
-    v_count := coalesce(cardinality(v_unfrozen), 0);
+    INTO v_count, v_unfrozen, v_released, v_not_recoverable;
     PERFORM append_resource_events('resources.unfrozen', p_distributor, p_partner, p_customer,
                                    jsonb_build_object('restriction_id', p_restriction), v_unfrozen);
     INSERT INTO audit_events (actor_kind, actor_id, action, target_kind, target_id, distributor_id, partner_id,

@@ -63,14 +63,14 @@ struct PoolTests {
         async let first = failure("SELECT 1")
         try await Task.sleep(for: .milliseconds(150))
         async let second = failure("SELECT 2")
-        let (firstWaiter, secondWaiter, busyEnd) = (await first, await second, try await busyUntil)
+        let (firstWaiter, secondWaiter, _) = (await first, await second, try await busyUntil)
+        // Both gave up: a waiter the timer never reached would have been handed the
+        // connection when it came free (release does not check deadlines) and run its
+        // statement. When they gave up is not asserted: under a loaded parallel run the event
+        // loop fired the second timeout 185 ms after the slow statement ended, still before
+        // its connection was handed back.
         #expect(firstWaiter.code == .poolTimeout)
         #expect(secondWaiter.code == .poolTimeout)
-        // Both gave up while the connection was busy, not when it came free. (Compared with
-        // the statement's own end, not the wall clock: under a loaded test run the slow
-        // statement itself may start late.)
-        #expect(firstWaiter.at < busyEnd)
-        #expect(secondWaiter.at < busyEnd)
         #expect(client.statistics.waiting == 0)
         #expect(try await client.query("SELECT 3").single().decode(0, as: Int.self) == 3)
         await client.shutdown()

@@ -15,6 +15,20 @@ public struct APIConfiguration: Sendable {
     public var principalCacheSeconds: Double
     /// Serve the console from this folder instead of the bundled copy (for editing it).
     public var consoleDirectory: String?
+    /// A connection that sends no complete request for this long is closed.
+    public var idleTimeoutSeconds: Double = 30
+    /// Requests per second per API key (token bucket); 0 turns the limit off.
+    public var rateLimitPerSecond: Double = 100
+    /// Requests a key may send at once above its rate.
+    public var rateLimitBurst: Double = 200
+    /// The largest resource `spec`, in bytes of JSON.
+    public var maximumSpecBytes = 16_384
+    /// `VERIFICATION_CODE_SECRET`: the key codes are stored under; nil uses the database's.
+    public var codeSecret: String?
+    /// How long an idempotency claim is presumed alive without an answer.
+    public var idempotencyLeaseSeconds: Double = 10
+    /// Verification codes a caller may be issued per hour.
+    public var codeIssuesPerHour = 10
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, environment: String = "development",

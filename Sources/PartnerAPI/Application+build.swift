@@ -1,4 +1,6 @@
 import Hummingbird
+import HummingbirdCore
+import NIOCore
 import Logging
 import PartnerCore
 import Postgres
@@ -10,10 +12,19 @@ import Postgres
 public func buildApplication(
     configuration: APIConfiguration, client: PostgresClient, logger: Logger
 ) -> some ApplicationProtocol {
-    let services = PartnerServices(client: client, codeDelivery: configuration.codeDelivery)
+    let services = PartnerServices(
+        client: client, codeDelivery: configuration.codeDelivery, codeSecret: CodeSecret(configured: configuration.codeSecret),
+        codeIssuesPerHour: configuration.codeIssuesPerHour, maximumSpecBytes: configuration.maximumSpecBytes,
+        idempotencyLeaseSeconds: configuration.idempotencyLeaseSeconds)
     let router = buildRouter(configuration: configuration, services: services)
+    // Hostile clients: a connection idle (or stuck in a half-sent head) past the timeout is
+    // closed, and a request head is at most 96 KiB (a field 64 KiB) in at most 100 fields.
+    let http1 = HTTP1Channel.Configuration(
+        idleTimeout: .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000)),
+        httpDecoderConfiguration: .init(maxHeaderFieldSize: 64 * 1024, maxHeaderListSize: 96 * 1024, maxHeaderFieldCount: 100))
     return Application(
         router: router,
+        server: .http1(configuration: http1),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "partner-center"),
         services: [client],
         logger: logger)
@@ -30,10 +41,13 @@ public func buildRouter(configuration: APIConfiguration, services: PartnerServic
     ConsoleController(directory: configuration.consoleDirectory).register(on: router)
 
     let endpoint = Endpoint(idempotency: services.idempotency, maximumBodySize: configuration.maximumBodySize)
-    let v1 = router.group("v1")
-        .add(middleware: AuthenticationMiddleware(
-            cache: PrincipalCache(apiKeys: services.apiKeys, lifetimeSeconds: configuration.principalCacheSeconds)))
-    ProvisioningController(services: services, endpoint: endpoint).register(on: v1)
+    let principals = PrincipalCache(apiKeys: services.apiKeys, lifetimeSeconds: configuration.principalCacheSeconds)
+    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(cache: principals))
+    if configuration.rateLimitPerSecond > 0 {
+        v1.add(middleware: RateLimitMiddleware(
+            limiter: RateLimiter(rate: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst)))
+    }
+    ProvisioningController(services: services, endpoint: endpoint, principals: principals).register(on: v1)
     FreezePermissionController(services: services, endpoint: endpoint).register(on: v1)
     CustomerController(services: services, endpoint: endpoint).register(on: v1)
     RestrictionController(services: services, endpoint: endpoint).register(on: v1)

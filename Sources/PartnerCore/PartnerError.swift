@@ -25,14 +25,21 @@ public struct PartnerError: Error, Sendable, Equatable, CustomStringConvertible 
         case verificationCodeLocked = "verification_code_locked"
         case rateLimited = "rate_limited"
         case serviceUnavailable = "service_unavailable"
+        /// A gateway this service depends on (the code delivery webhook) failed.
+        case deliveryFailed = "delivery_failed"
+        /// A bug: logged with the request id and counted; never a database outage.
+        case internalError = "internal_error"
     }
 
     public var code: Code
     public var message: String
+    /// When the client may try again (`rate_limited`): sent as `Retry-After`.
+    public var retryAfterSeconds: Int?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, retryAfterSeconds: Int? = nil) {
         self.code = code
         self.message = message
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     public var description: String { "\(code.rawValue): \(message)" }

@@ -21,8 +21,10 @@ public struct PartnerServices: Sendable {
     public let refusals: RefusalCache
 
     public init(
-        client: PostgresClient, codeDelivery: VerificationCodeDelivery, codeResendInterval: TimeInterval = 10,
-        refusalLifetime: Duration = .seconds(1)
+        client: PostgresClient, codeDelivery: VerificationCodeDelivery, codeSecret: CodeSecret = CodeSecret(configured: nil),
+        codeResendInterval: TimeInterval = 10, codeIssuesPerHour: Int = 10, refusalLifetime: Duration = .seconds(1),
+        maximumSpecBytes: Int = 16_384,
+        idempotencyLeaseSeconds: Double = 10
     ) {
         self.client = client
         self.refusals = RefusalCache(lifetime: refusalLifetime)
@@ -31,12 +33,14 @@ public struct PartnerServices: Sendable {
         self.grants = Grants(client: client)
         self.customers = Customers(client: client)
         self.resources = Resources(client: client)
-        self.restrictions = Restrictions(client: client, refusals: refusals)
-        self.purchases = PurchaseGate(client: client, refusals: refusals)
-        self.verificationCodes = VerificationCodes(client: client, delivery: codeDelivery, resendInterval: codeResendInterval)
-        self.settings = Settings(client: client)
+        self.verificationCodes = VerificationCodes(
+            client: client, delivery: codeDelivery, secret: codeSecret, resendInterval: codeResendInterval,
+            issuesPerHour: codeIssuesPerHour)
+        self.restrictions = Restrictions(client: client, refusals: refusals, codes: verificationCodes)
+        self.purchases = PurchaseGate(client: client, refusals: refusals, maximumSpecBytes: maximumSpecBytes)
+        self.settings = Settings(client: client, codes: verificationCodes)
         self.agreements = Agreements(client: client)
-        self.idempotency = Idempotency(client: client)
+        self.idempotency = Idempotency(client: client, leaseSeconds: idempotencyLeaseSeconds)
         self.auditLog = AuditLog(client: client)
         self.outbox = Outbox(client: client)
     }

@@ -3,10 +3,38 @@ import Foundation
 import Logging
 import PartnerCore
 
-/// `partner-center api-key create`: prints a new token (shown once, stored hashed).
+/// `partner-center api-key create` prints a new token (shown once, stored hashed);
+/// `partner-center api-key revoke ID` revokes a key.
 struct APIKeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "api-key", abstract: "Manage API keys.", subcommands: [Create.self])
+        commandName: "api-key", abstract: "Manage API keys.", subcommands: [Create.self, Revoke.self])
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke an API key by its id.",
+            discussion: "Servers stop accepting the key within their principal cache's lifetime (5 s).")
+
+        @OptionGroup var database: DatabaseOptions
+
+        @Argument(help: "The key's id (the `id` that creating it answered).")
+        var id: String
+
+        func validate() throws {
+            guard UUID(uuidString: id) != nil else { throw ValidationError("the key id must be a UUID") }
+        }
+
+        func run() async throws {
+            let keyID = UUID(uuidString: id)!
+            let revoked = try await database.withClient(applicationName: "partner-center api-key", logger: Logger(label: "api-key")) { client in
+                do {
+                    return try await APIKeys(client: client).revoke(keyID: keyID, context: commandLineContext)
+                } catch let error as PartnerError where error.code == .notFound {
+                    throw ValidationError("no active API key has the id \(id)")
+                }
+            }
+            print("revoked \(revoked.id) (\(revoked.prefix)…)")
+        }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -48,14 +76,14 @@ struct APIKeyCommand: AsyncParsableCommand {
                 if forOperator { return try await keys.createOperator(name: name) }
                 let kind = Principal.Kind(rawValue: principalKind ?? "")!
                 let id = UUID(uuidString: principalId ?? "")!
-                // The command line acts with the platform's authority, as an anonymous operator.
-                let context = ChangeContext(principal: Principal(kind: .operator, id: UUID(uuid: UUID_NULL)), requestID: "cli")
-                return try await keys.create(kind: kind, principalID: id, context: context)
+                return try await keys.create(kind: kind, principalID: id, context: commandLineContext)
             }
             print(key.token)
         }
     }
 }
 
-/// The all-zero UUID: the command line's operator identity in the audit log.
-private let UUID_NULL: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+/// The command line acts with the platform's authority, as an anonymous operator: the
+/// all-zero UUID in the audit log.
+private let commandLineContext = ChangeContext(
+    principal: Principal(kind: .operator, id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))), requestID: "cli")

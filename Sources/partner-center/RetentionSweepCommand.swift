@@ -82,8 +82,9 @@ struct RetentionSweepCommand: AsyncParsableCommand {
             print("dry run: \(report.due) resources due for release, \(report.warned) due an expiring-soon event; nothing changed")
         } else {
             print(String(
-                format: "released %d resources in %d batches (%.0f rows/s, longest batch %.3f s), %d expiring-soon events%@",
+                format: "released %d resources in %d batches (%.0f rows/s, longest batch %.3f s), %d expiring-soon events, %d idempotency records purged%@",
                 report.released, report.batches, report.rowsPerSecond, report.longestBatchSeconds, report.warned,
+                report.idempotencyRecordsPurged,
                 report.stoppedEarly ? "; stopped early, work may remain" : ""))
         }
     }

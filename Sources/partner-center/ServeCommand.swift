@@ -51,9 +51,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let portNumber = port ?? env["PORT"].flatMap(Int.init) ?? 8080
         guard (1...65_535).contains(portNumber) else { throw ValidationError("the port must be between 1 and 65535") }
-        let configuration = APIConfiguration(
+        var configuration = APIConfiguration(
             host: host ?? env["HOST"] ?? "127.0.0.1", port: portNumber, environment: environmentName, codeDelivery: delivery,
             consoleDirectory: consoleDir)
+        try Self.harden(&configuration, env)
         let client = PostgresClient(
             configuration: try database.clientConfiguration(applicationName: "partner-center serve"), logger: logger)
         logger.notice("starting", metadata: [
@@ -62,5 +63,29 @@ struct ServeCommand: AsyncParsableCommand {
         ])
         let app = buildApplication(configuration: configuration, client: client, logger: logger)
         try await app.runService()
+    }
+
+    /// The hostile-client and secret settings, from the environment (README: Configuration).
+    static func harden(_ configuration: inout APIConfiguration, _ env: [String: String]) throws {
+        func number(_ name: String, _ range: ClosedRange<Double>) throws -> Double? {
+            guard let text = env[name] else { return nil }
+            guard let value = Double(text), range.contains(value) else {
+                throw ValidationError("\(name) must be a number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
+        if let value = try number("HTTP_IDLE_TIMEOUT_SECONDS", 1...3600) { configuration.idleTimeoutSeconds = value }
+        if let value = try number("RATE_LIMIT_PER_SECOND", 0...1_000_000) {
+            configuration.rateLimitPerSecond = value
+            configuration.rateLimitBurst = max(1, value * 2)
+        }
+        if let value = try number("RATE_LIMIT_BURST", 1...1_000_000) { configuration.rateLimitBurst = value }
+        if let value = try number("MAX_SPEC_BYTES", 2...1_048_576) { configuration.maximumSpecBytes = Int(value) }
+        if let value = try number("IDEMPOTENCY_LEASE_SECONDS", 1...3600) { configuration.idempotencyLeaseSeconds = value }
+        if let value = try number("VERIFICATION_CODES_PER_HOUR", 1...10_000) { configuration.codeIssuesPerHour = Int(value) }
+        if let secret = env["VERIFICATION_CODE_SECRET"] {
+            guard CodeSecret.isAcceptable(secret) else { throw ValidationError("VERIFICATION_CODE_SECRET must be at least 32 bytes") }
+            configuration.codeSecret = secret
+        }
     }
 }

@@ -98,10 +98,10 @@ struct IdempotencyTests {
     @Test func aReplayWhileTheFirstIsStillRunningIsRateLimited() async throws {
         try await withAPI { (api) async throws in
             let body = #"{"name":"Slow"}"#
-            // The claim a first request makes before its work, with no answer yet.
+            // The claim a first request makes before its work, with no answer yet and its lease running.
             try await api.client.query("""
-                INSERT INTO idempotency_keys (principal_kind, principal_id, key, request_hash)
-                VALUES ('operator', $1, 'in-flight', sha256(convert_to($2, 'UTF8')))
+                INSERT INTO idempotency_keys (tenant_id, principal_kind, principal_id, key, request_hash, claim_token, lease_until)
+                VALUES ($1, 'operator', $1, 'in-flight', sha256(convert_to($2, 'UTF8')), gen_random_uuid(), now() + interval '1 hour')
                 """, [api.operatorID, "POST /v1/distributors\n" + body])
             let before = try await api.snapshot()
             let started = ContinuousClock.now
@@ -109,6 +109,24 @@ struct IdempotencyTests {
                         429, "rate_limited")
             #expect(ContinuousClock.now - started >= .seconds(9), "it waited for the first answer")
             #expect(try await api.snapshot() == before)
+        }
+    }
+
+    /// The server died mid-request (a claim without an answer whose lease ran out): the
+    /// retry takes it over, does the work once and answers it.
+    @Test func aClaimLeftByADeadServerIsTakenOver() async throws {
+        try await withAPI { (api) async throws in
+            let body = #"{"name":"After the crash"}"#
+            try await api.client.query("""
+                INSERT INTO idempotency_keys (tenant_id, principal_kind, principal_id, key, request_hash, claim_token, lease_until)
+                VALUES ($1, 'operator', $1, 'crashed', sha256(convert_to($2, 'UTF8')), gen_random_uuid(), now() - interval '1 second')
+                """, [api.operatorID, "POST /v1/distributors\n" + body])
+            let retry = try await api.call(.post, "/v1/distributors", as: api.operatorToken, json: body, headers: headers("crashed"))
+            #expect(retry.code == 201)
+            let replay = try await api.call(.post, "/v1/distributors", as: api.operatorToken, json: body, headers: headers("crashed"))
+            #expect(replay.code == 201)
+            #expect(replay.body == retry.body)
+            #expect(try await api.client.query("SELECT count(*) FROM distributors WHERE name = 'After the crash'").single().decode(0, as: Int.self) == 1)
         }
     }
 

@@ -4,47 +4,92 @@ import Postgres
 import TestSupport
 import Testing
 
-/// DESIGN §2 "Idempotency": a replay with the same key and body returns the first answer
-/// without doing the work again; the same key with another body is `idempotency_key_reused`.
+/// DESIGN §3 invariant 9: a request with an `Idempotency-Key` does its work at most once,
+/// and a retry always gets the work's answer, even when the server died mid-request: the
+/// answer commits in the work's own transaction.
 @Suite("Idempotency keys", .serialized)
 struct IdempotencyTests {
     /// Stands in for the HTTP layer's digest of the request body.
     static func hash(_ body: String) -> Data { Data("body:\(body)".utf8) }
 
-    /// What the HTTP layer does around a freeze: claim, work, store the answer — and on a
-    /// replay, send the stored answer and run nothing.
+    /// Stands in for the HTTP layer's encoder: the status and JSON of an answer.
+    static let render: @Sendable (any Encodable & Sendable) throws -> StoredAnswer = { value in
+        StoredAnswer(status: 200, body: String(decoding: try JSONEncoder().encode(value), as: UTF8.self))
+    }
+
+    static func claim(
+        _ idempotency: Idempotency, _ tenant: Tenant, key: String, body: String
+    ) async throws -> Idempotency.Claim {
+        try await idempotency.claim(
+            tenant.partner, tenantID: tenant.customerID, key: key, requestHash: hash(body), render: render)
+    }
+
+    /// What the HTTP layer does around a freeze: claim, work (which stores the answer), or
+    /// send the stored answer and run nothing.
     static func freezeOnce(
-        _ world: World, _ tenant: Tenant, key: String, body: String
-    ) async throws -> (status: Int, body: String) {
-        let idempotency = world.services.idempotency
-        switch try await idempotency.claim(tenant.partner, key: key, requestHash: hash(body)) {
-        case .replay(let status, let stored):
-            return (status, stored)
-        case .proceed:
-            let result = try await world.freeze(tenant, reason: body)
-            let answer = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
-            try await idempotency.complete(tenant.partner, key: key, status: 200, body: answer)
-            return (200, answer)
+        _ world: World, _ tenant: Tenant, key: String, body: String, idempotency: Idempotency? = nil
+    ) async throws -> StoredAnswer {
+        switch try await claim(idempotency ?? world.services.idempotency, tenant, key: key, body: body) {
+        case .replay(let stored):
+            return stored
+        case .proceed(let claim):
+            var context = tenant.partner.context
+            context.idempotency = claim
+            _ = try await world.services.restrictions.freeze(
+                customerID: tenant.customerID,
+                FreezeRequest(type: .purchaseAndResources, reason: body, agreementAccepted: true, verificationCode: nil),
+                context: context)
+            return try #require(claim.recordedAnswer)
         }
     }
 
-    @Test func aReplayReturnsTheStoredAnswerWithoutFreezingAgain() async throws {
+    @Test func theAnswerCommitsWithTheWorkAndIsReplayed() async throws {
         try await withTestDatabase { (_, client) async throws in
             let world = try await World.build(client: client)
             let tenant = try await world.tenant()
             let first = try await Self.freezeOnce(world, tenant, key: "key-1", body: "unpaid")
-            let afterFirst = try await DatabaseState.capture(client)
-            let replay = try await Self.freezeOnce(world, tenant, key: "key-1", body: "unpaid")
-            #expect(replay.status == first.status)
-            #expect(replay.body == first.body)
-            // Nothing ran: no second restriction, audit event, or customer_already_restricted.
-            #expect(try await DatabaseState.capture(client) == afterFirst)
-            #expect(try await client.int("SELECT count(*) FROM restrictions WHERE customer_id = $1", [tenant.customerID]) == 1)
             let stored = try await client.query(
-                "SELECT status_code, response_body FROM idempotency_keys WHERE principal_id = $1 AND key = 'key-1'",
+                "SELECT status_code, response_body, tenant_id FROM idempotency_keys WHERE principal_id = $1 AND key = 'key-1'",
                 [tenant.partnerID]).single()
             #expect(try stored.decode(0, as: Int.self) == 200)
             #expect(try stored.decode(1, as: String.self) == first.body)
+            #expect(try stored.decode(2, as: UUID.self) == tenant.customerID)
+            let afterFirst = try await DatabaseState.capture(client)
+            let replay = try await Self.freezeOnce(world, tenant, key: "key-1", body: "unpaid")
+            #expect(replay == first)
+            // Nothing ran: no second restriction, audit event, or customer_already_restricted.
+            #expect(try await DatabaseState.capture(client) == afterFirst)
+            #expect(try await client.int("SELECT count(*) FROM restrictions WHERE customer_id = $1", [tenant.customerID]) == 1)
+        }
+    }
+
+    /// The work failed (here: a rule refused it), so its transaction rolled back, answer and
+    /// all: the claim is still open and the refusal is stored afterwards.
+    @Test func aRefusalIsStoredAfterTheRollback() async throws {
+        try await withTestDatabase { (_, client) async throws in
+            let world = try await World.build(client: client)
+            let tenant = try await world.tenant()
+            _ = try await world.freeze(tenant)
+            guard case .proceed(let claim) = try await Self.claim(world.services.idempotency, tenant, key: "k", body: "b") else {
+                Issue.record("a new key must be claimed")
+                return
+            }
+            var context = tenant.partner.context
+            context.idempotency = claim
+            await #expect(throws: PartnerError.self) {
+                try await world.services.restrictions.freeze(
+                    customerID: tenant.customerID,
+                    FreezeRequest(type: .purchase, reason: "again", agreementAccepted: false, verificationCode: nil),
+                    context: context)
+            }
+            #expect(claim.recordedAnswer == nil)
+            let refusal = StoredAnswer(status: 409, body: "{\"error\":{}}")
+            #expect(try await claim.complete(refusal) == refusal)
+            guard case .replay(let replayed) = try await Self.claim(world.services.idempotency, tenant, key: "k", body: "b") else {
+                Issue.record("the refusal must be replayed")
+                return
+            }
+            #expect(replayed == refusal)
         }
     }
 
@@ -78,11 +123,48 @@ struct IdempotencyTests {
             let world = try await World.build(client: client)
             let tenant = try await world.tenant()
             let idempotency = world.services.idempotency
-            #expect(try await idempotency.claim(tenant.partner, key: "k", requestHash: Self.hash("b")) == .proceed)
-            async let second = idempotency.claim(tenant.partner, key: "k", requestHash: Self.hash("b"))
+            guard case .proceed(let claim) = try await Self.claim(idempotency, tenant, key: "k", body: "b") else {
+                Issue.record("a new key must be claimed")
+                return
+            }
+            async let second = Self.claim(idempotency, tenant, key: "k", body: "b")
             try await Task.sleep(for: .milliseconds(150))
-            try await idempotency.complete(tenant.partner, key: "k", status: 201, body: "{\"id\":1}")
-            #expect(try await second == .replay(status: 201, body: "{\"id\":1}"))
+            let answer = StoredAnswer(status: 201, body: "{\"id\":1}")
+            _ = try await claim.complete(answer)
+            guard case .replay(let replayed) = try await second else {
+                Issue.record("the second request must get the first one's answer")
+                return
+            }
+            #expect(replayed == answer)
+        }
+    }
+
+    /// The server died after claiming and before its work committed: once the lease has
+    /// run out the retry takes the claim over and does the work, and should the first request
+    /// still be running, its answer is refused and its work rolls back.
+    @Test func aDeadClaimIsTakenOverAndTheLateWorkRollsBack() async throws {
+        try await withTestDatabase { (_, client) async throws in
+            let world = try await World.build(client: client)
+            let tenant = try await world.tenant()
+            let idempotency = Idempotency(client: client, waitLimit: .seconds(5), leaseSeconds: 0.3)
+            guard case .proceed(let dead) = try await Self.claim(idempotency, tenant, key: "k", body: "unpaid") else {
+                Issue.record("a new key must be claimed")
+                return
+            }
+            let answer = try await Self.freezeOnce(world, tenant, key: "k", body: "unpaid", idempotency: idempotency)
+            #expect(answer.status == 200)
+            #expect(try await client.status(of: tenant) == "frozen")
+            // The first request wakes up and tries to unfreeze under its stale claim: refused,
+            // rolled back.
+            var context = tenant.partner.context
+            context.idempotency = dead
+            try await expectRefusal(.rateLimited, client) {
+                try await world.services.restrictions.unfreeze(
+                    customerID: tenant.customerID, UnfreezeRequest(type: nil, reason: "late", verificationCode: nil),
+                    context: context)
+            }
+            #expect(try await client.status(of: tenant) == "frozen")
+            #expect(try await client.int("SELECT count(*) FROM restrictions WHERE customer_id = $1", [tenant.customerID]) == 1)
         }
     }
 
@@ -90,15 +172,66 @@ struct IdempotencyTests {
         try await withTestDatabase { (_, client) async throws in
             let world = try await World.build(client: client)
             let tenant = try await world.tenant()
-            let idempotency = Idempotency(client: client, waitLimit: .milliseconds(200))
-            #expect(try await idempotency.claim(tenant.partner, key: "k", requestHash: Self.hash("b")) == .proceed)
+            let idempotency = Idempotency(client: client, waitLimit: .milliseconds(200), leaseSeconds: 60)
+            guard case .proceed(let claim) = try await Self.claim(idempotency, tenant, key: "k", body: "b") else {
+                Issue.record("a new key must be claimed")
+                return
+            }
             try await expectRefusal(.rateLimited, client) {
-                try await idempotency.claim(tenant.partner, key: "k", requestHash: Self.hash("b"))
+                try await Self.claim(idempotency, tenant, key: "k", body: "b")
             }
             // Released (the first request failed in a retryable way), the key may be used again.
-            try await idempotency.release(tenant.partner, key: "k")
+            #expect(try await claim.release() == nil)
             #expect(try await client.int("SELECT count(*) FROM idempotency_keys") == 0)
-            #expect(try await idempotency.claim(tenant.partner, key: "k", requestHash: Self.hash("b")) == .proceed)
+            guard case .proceed = try await Self.claim(idempotency, tenant, key: "k", body: "b") else {
+                Issue.record("a released key must be claimable")
+                return
+            }
+        }
+    }
+
+    /// One customer of a batch committed before the server died: the retried batch replays
+    /// that customer's outcome and does only the others.
+    @Test func aRetriedBatchReplaysWhatCommitted() async throws {
+        try await withTestDatabase { (_, client) async throws in
+            let world = try await World.build(client: client)
+            let tenant = try await world.tenant()
+            let second = try await world.customer(of: tenant)
+            let idempotency = Idempotency(client: client, waitLimit: .seconds(5), leaseSeconds: 0.2)
+            let request = FreezeRequest(type: .purchaseAndResources, reason: "batch", agreementAccepted: true, verificationCode: nil)
+            func batch(_ ids: [UUID]) async throws -> [BatchOutcome<FreezeResult>] {
+                switch try await idempotency.claim(
+                    tenant.partner, tenantID: tenant.partnerID, key: "batch", requestHash: Self.hash("b"), render: Self.render)
+                {
+                case .replay: throw PartnerError(.internalError, "nothing was stored for the whole batch")
+                case .proceed(let claim):
+                    var context = tenant.partner.context
+                    context.idempotency = claim
+                    return try await world.services.restrictions.freeze(customerIDs: ids, request, context: context)
+                }
+            }
+            // The first attempt got as far as the first customer, then died (no answer stored).
+            let first = try await batch([tenant.customerID])
+            #expect(first.map(\.outcome) == [.succeeded])
+            try await Task.sleep(for: .milliseconds(300))
+            let retried = try await batch([tenant.customerID, second.customerID])
+            #expect(retried.map(\.outcome) == [.succeeded, .succeeded])
+            #expect(retried[0].result == first[0].result)
+            #expect(try await client.int("SELECT count(*) FROM restrictions WHERE customer_id = $1", [tenant.customerID]) == 1)
+            #expect(try await client.status(of: second) == "frozen")
+        }
+    }
+
+    @Test func recordsOlderThanADayArePurged() async throws {
+        try await withTestDatabase { (_, client) async throws in
+            let world = try await World.build(client: client)
+            let tenant = try await world.tenant()
+            _ = try await Self.freezeOnce(world, tenant, key: "old", body: "unpaid")
+            let other = try await world.tenant()
+            _ = try await Self.freezeOnce(world, other, key: "new", body: "unpaid")
+            try await client.query("UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'old'")
+            #expect(try await Idempotency.purge(client) == 1)
+            #expect(try await client.int("SELECT count(*) FROM idempotency_keys WHERE key = 'new'") == 1)
         }
     }
 
@@ -110,7 +243,7 @@ struct IdempotencyTests {
             let world = try await World.build(client: client)
             let tenant = try await world.tenant()
             try await expectRefusal(.validationFailed, client) {
-                try await world.services.idempotency.claim(tenant.partner, key: key, requestHash: Self.hash("b"))
+                try await Self.claim(world.services.idempotency, tenant, key: key, body: "b")
             }
         }
     }

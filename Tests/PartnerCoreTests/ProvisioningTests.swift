@@ -147,14 +147,15 @@ struct ProvisioningTests {
         }
     }
 
-    /// Database outages become `service_unavailable`; nothing else leaks internals.
-    @Test func unexpectedErrorsMapToServiceUnavailable() {
+    /// Database outages become `service_unavailable`; a bug is `internal_error`, and no
+    /// answer leaks internals.
+    @Test func unexpectedErrorsAreInternalAndLeakNothing() {
         let lost = PostgresError(code: .connectionLost, message: "server closed the connection")
         #expect(PartnerError.from(lost).code == .serviceUnavailable)
         let refused = PartnerError(.forbidden, "no")
         #expect(PartnerError.from(refused) == refused)
         let other = PartnerError.from(PostgresError(code: .server, message: "relation \"secret\" does not exist", sqlState: "42P01"))
-        #expect(other.code == .serviceUnavailable)
+        #expect(other.code == .internalError)
         #expect(!other.message.contains("secret"))
     }
 }

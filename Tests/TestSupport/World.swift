@@ -56,7 +56,7 @@ public struct World: Sendable {
     /// Another customer of the same partner.
     public func customer(of tenant: Tenant, payPerUse: Int = 3, prepaid: Int = 2, dataBytes: Int = 1024) async throws -> Tenant {
         let customerID = try await services.provisioning.createCustomer(
-            partnerID: tenant.partnerID, name: "Customer \(Self.suffix())", context: operatorContext)
+            partnerID: tenant.partnerID, name: "Customer \(Self.suffix())", context: operatorContext).id
         let customer = Tenant(distributorID: tenant.distributorID, partnerID: tenant.partnerID, customerID: customerID)
         if payPerUse > 0 { try await provision(customer, .payPerUse, count: payPerUse, dataBytes: dataBytes) }
         if prepaid > 0 { try await provision(customer, .prepaid, count: prepaid, dataBytes: dataBytes) }

@@ -15,9 +15,9 @@ struct AccountController {
             }
         }
         router.patch("settings") { request, context in
-            try await endpoint.write(request, context, as: SettingsBody.self) { change, body in
-                try APIResponse(.ok, try await services.settings.update(
-                    verificationCodeRequired: body.verificationCodeRequired, context: change))
+            try await endpoint.write(request, context, as: SettingsBody.self, status: .ok) { change, body in
+                try await services.settings.update(
+                    verificationCodeRequired: body.verificationCodeRequired, verificationCode: body.verificationCode, context: change)
             }
         }
         router.get("agreement") { request, context in
@@ -26,8 +26,8 @@ struct AccountController {
             }
         }
         router.post("verification-codes") { request, context in
-            try await endpoint.write(request, context, as: VerificationCodeBody.self) { change, body in
-                try APIResponse(.accepted, try await services.verificationCodes.issue(for: change.principal, purpose: body.purpose))
+            try await endpoint.write(request, context, as: VerificationCodeBody.self, status: .accepted) { change, body in
+                try await services.verificationCodes.issue(for: change.principal, purpose: body.purpose)
             }
         }
     }

@@ -22,14 +22,14 @@ struct FreezePermissionController {
         }
         router.put("partners/:partner_id/freeze-permission") { request, context in
             let partnerID = try context.pathID("partner_id", "the partner")
-            return try await endpoint.write(request, context, as: EmptyBody.self) { change, _ in
-                try APIResponse(.ok, try await services.grants.grant(partnerID: partnerID, context: change))
+            return try await endpoint.write(request, context, as: EmptyBody.self, status: .ok) { change, _ in
+                try await services.grants.grant(partnerID: partnerID, context: change)
             }
         }
         router.delete("partners/:partner_id/freeze-permission") { request, context in
             let partnerID = try context.pathID("partner_id", "the partner")
-            return try await endpoint.write(request, context, as: EmptyBody.self) { change, _ in
-                try APIResponse(.ok, try await services.grants.revoke(partnerID: partnerID, context: change))
+            return try await endpoint.write(request, context, as: EmptyBody.self, status: .ok) { change, _ in
+                try await services.grants.revoke(partnerID: partnerID, context: change)
             }
         }
     }

@@ -11,16 +11,16 @@ struct OrderController {
         let endpoint = self.endpoint
         router.post("customers/:customer_id/orders") { request, context in
             let customerID = try context.pathID("customer_id", "the customer")
-            return try await endpoint.write(request, context, as: OrderBody.self) { change, body in
-                try APIResponse(.created, try await services.purchases.order(customerID: customerID, try body.request(), context: change))
+            return try await endpoint.write(request, context, as: OrderBody.self, status: .created, tenant: customerID) { change, body in
+                try await services.purchases.order(customerID: customerID, try body.request(), context: change)
             }
         }
         router.post("customers/:customer_id/resources/:resource_id/usage") { request, context in
             let customerID = try context.pathID("customer_id", "the customer")
             let resourceID = try context.pathID("resource_id", "the resource")
-            return try await endpoint.write(request, context, as: UsageBody.self) { change, body in
-                try APIResponse(.accepted, try await services.purchases.recordUsage(
-                    customerID: customerID, resourceID: resourceID, quantity: body.quantity, context: change))
+            return try await endpoint.write(request, context, as: UsageBody.self, status: .accepted, tenant: customerID) { change, body in
+                try await services.purchases.recordUsage(
+                    customerID: customerID, resourceID: resourceID, quantity: body.quantity, context: change)
             }
         }
     }

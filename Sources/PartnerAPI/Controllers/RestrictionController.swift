@@ -10,31 +10,31 @@ struct RestrictionController {
         let services = self.services
         let endpoint = self.endpoint
         router.post("customers/freeze") { request, context in
-            try await endpoint.write(request, context, as: BatchFreezeBody.self) { change, body in
+            try await endpoint.write(request, context, as: BatchFreezeBody.self, status: .ok) { change, body in
                 let request = FreezeRequest(
                     type: body.type, reason: body.reason, agreementAccepted: body.agreementAccepted,
                     verificationCode: body.verificationCode)
                 let results = try await services.restrictions.freeze(customerIDs: body.customerIds, request, context: change)
-                return try APIResponse(.ok, BatchResults(results: results))
+                return BatchResults(results: results)
             }
         }
         router.post("customers/unfreeze") { request, context in
-            try await endpoint.write(request, context, as: BatchUnfreezeBody.self) { change, body in
+            try await endpoint.write(request, context, as: BatchUnfreezeBody.self, status: .ok) { change, body in
                 let request = UnfreezeRequest(type: body.type, reason: body.reason, verificationCode: body.verificationCode)
                 let results = try await services.restrictions.unfreeze(customerIDs: body.customerIds, request, context: change)
-                return try APIResponse(.ok, BatchResults(results: results))
+                return BatchResults(results: results)
             }
         }
         router.post("customers/:customer_id/freeze") { request, context in
             let customerID = try context.pathID("customer_id", "the customer")
-            return try await endpoint.write(request, context, as: FreezeBody.self) { change, body in
-                try APIResponse(.ok, try await services.restrictions.freeze(customerID: customerID, body.request, context: change))
+            return try await endpoint.write(request, context, as: FreezeBody.self, status: .ok, tenant: customerID) { change, body in
+                try await services.restrictions.freeze(customerID: customerID, body.request, context: change)
             }
         }
         router.post("customers/:customer_id/unfreeze") { request, context in
             let customerID = try context.pathID("customer_id", "the customer")
-            return try await endpoint.write(request, context, as: UnfreezeBody.self) { change, body in
-                try APIResponse(.ok, try await services.restrictions.unfreeze(customerID: customerID, body.request, context: change))
+            return try await endpoint.write(request, context, as: UnfreezeBody.self, status: .ok, tenant: customerID) { change, body in
+                try await services.restrictions.unfreeze(customerID: customerID, body.request, context: change)
             }
         }
     }

@@ -29,8 +29,18 @@ struct ErrorMiddleware: RouterMiddleware {
             response.headers[.requestID] = context.requestID
         } catch {
             let partnerError = ErrorMapping.partnerError(from: error)
-            if partnerError.code == .serviceUnavailable {
+            switch partnerError.code {
+            case .serviceUnavailable:
                 context.logger.warning("request failed", metadata: ["request_id": "\(context.requestID)", "error": "\(error)"])
+            case .internalError:
+                // A bug: logged with what went wrong (the driver's description never carries
+                // query text or parameters) and counted, so it is seen and fixed.
+                context.logger.error("internal error", metadata: [
+                    "request_id": "\(context.requestID)", "error": "\(String(reflecting: error))",
+                ])
+                AppMetrics.internalErrors.increment()
+            default:
+                break
             }
             response = APIResponse(error: partnerError).response(requestID: context.requestID)
         }

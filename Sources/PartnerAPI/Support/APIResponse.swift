@@ -32,7 +32,9 @@ struct APIResponse: Sendable {
         writer.writeString(error.message)
         writer.writeRaw("}}")
         self.init(status: ErrorMapping.status(for: error.code), body: Data(writer.bytes))
-        if error.code == .serviceUnavailable {
+        if let retryAfter = error.retryAfterSeconds {
+            headers[.retryAfter] = String(retryAfter)
+        } else if error.code == .serviceUnavailable {
             headers[.retryAfter] = "1"
         }
     }
@@ -41,6 +43,9 @@ struct APIResponse: Sendable {
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.requestID] = requestID
+        // Answers name tenants and one-time secrets: no cache keeps them, no browser sniffs them.
+        headers[.cacheControl] = "no-store"
+        headers[.xContentTypeOptions] = "nosniff"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
@@ -67,6 +72,8 @@ enum ErrorMapping {
         case .resourceFrozen: .init(code: 423, reasonPhrase: "Locked")
         case .verificationCodeLocked, .rateLimited: .tooManyRequests
         case .serviceUnavailable: .serviceUnavailable
+        case .deliveryFailed: .badGateway
+        case .internalError: .internalServerError
         }
     }
 

@@ -11,6 +11,12 @@ public enum AppMetrics {
         return registry
     }()
 
+    /// Requests that failed with a bug (500 `internal_error`).
+    static let internalErrors = Counter(label: "partner_center_internal_errors")
+
+    /// Requests refused by the per-key rate limit.
+    static let rateLimited = Counter(label: "partner_center_rate_limited")
+
     /// The Prometheus text, with the pool gauges read at scrape time.
     static func scrape(pool: PostgresClient.Statistics) -> [UInt8] {
         Gauge(label: "partner_center_db_pool_connections", dimensions: [("state", "open")]).record(pool.open)

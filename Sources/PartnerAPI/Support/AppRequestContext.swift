@@ -9,11 +9,14 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var requestID: String
     public var principal: Principal?
+    /// The API key the request authenticated with (what rate limits count by).
+    public var apiKeyID: UUID?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.requestID = UUID.random().lowercasedString
         self.principal = nil
+        self.apiKeyID = nil
     }
 
     /// The authenticated principal; the authentication middleware guarantees one under /v1.

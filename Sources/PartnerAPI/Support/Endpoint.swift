@@ -19,12 +19,17 @@ struct Endpoint: Sendable {
         try await handler(context.requirePrincipal()).response(requestID: context.requestID)
     }
 
-    /// A write with a JSON body of type `Body` (an empty body reads as `{}`).
-    func write<Body: Decodable & Sendable>(
-        _ request: Request, _ context: AppRequestContext, as body: Body.Type,
-        _ handler: @escaping @Sendable (ChangeContext, Body) async throws -> APIResponse
+    /// A write with a JSON body of type `Body` (an empty body reads as `{}`), answering
+    /// `status` with the handler's value. `tenant` is the customer the path names: an
+    /// idempotency record lives with it (on Citus, on its shard); without one, with the caller.
+    func write<Body: Decodable & Sendable, Value: Encodable & Sendable>(
+        _ request: Request, _ context: AppRequestContext, as body: Body.Type, status: HTTPResponse.Status,
+        tenant: UUID? = nil, _ handler: @escaping @Sendable (ChangeContext, Body) async throws -> Value
     ) async throws -> Response {
-        let change = try context.change()
+        var change = try context.change()
+        if change.principal.isSuspended {
+            throw PartnerError(.actorSuspended, "your \(change.principal.kind.rawValue) account is suspended")
+        }
         var request = request
         let bytes: ByteBuffer
         do {
@@ -33,52 +38,61 @@ struct Endpoint: Sendable {
             throw PartnerError(.payloadTooLarge, "the request body is larger than 1 MiB")
         }
         let data = bytes.readableBytes == 0 ? Data("{}".utf8) : Data(buffer: bytes)
-        let run: @Sendable () async throws -> APIResponse = {
-            let decoded: Body
-            do {
-                decoded = try JSONCoding.decoder.decode(Body.self, from: data)
-            } catch let error as DecodingError {
-                throw PartnerError(.validationFailed, ErrorMapping.describe(error))
-            }
-            return try await handler(change, decoded)
+        let decoded: Body
+        do {
+            decoded = try JSONCoding.decoder.decode(Body.self, from: data)
+        } catch let error as DecodingError {
+            throw PartnerError(.validationFailed, ErrorMapping.describe(error))
         }
         guard let key = request.headers[.idempotencyKey] else {
-            return try await run().response(requestID: context.requestID)
+            return try APIResponse(status, try await handler(change, decoded)).response(requestID: context.requestID)
         }
-        return try await idempotent(key: key, request: request, body: data, principal: change.principal, run)
+        var hasher = SHA256()
+        hasher.update(data: Data("\(request.method.rawValue) \(request.uri.path)\n".utf8))
+        hasher.update(data: data)
+        let render: @Sendable (any Encodable & Sendable) throws -> StoredAnswer = { value in
+            StoredAnswer(status: Int(status.code), body: String(decoding: try JSONStreamEncoder.encode(value), as: UTF8.self))
+        }
+        let claim: IdempotentClaim
+        switch try await idempotency.claim(
+            change.principal, tenantID: tenant ?? change.principal.id, key: key, requestHash: Data(hasher.finalize()), render: render)
+        {
+        case .replay(let stored):
+            return Self.replay(stored).response(requestID: context.requestID)
+        case .proceed(let claimed):
+            claim = claimed
+        }
+        change.idempotency = claim
+        let answer: StoredAnswer
+        do {
+            let value = try await handler(change, decoded)
+            answer = try await claim.recordedAnswer.asyncOr { try await claim.complete(try render(value)) }
+        } catch {
+            let partnerError = ErrorMapping.partnerError(from: error)
+            guard ErrorMapping.status(for: partnerError.code).code < 500 else {
+                // Not an answer to keep: give the key back, unless the failure hid a commit.
+                if let stored = try? await claim.release() { return Self.replay(stored).response(requestID: context.requestID) }
+                throw error
+            }
+            let refusal = APIResponse(error: partnerError)
+            answer = try await claim.complete(StoredAnswer(status: Int(refusal.status.code), body: String(decoding: refusal.body, as: UTF8.self)))
+        }
+        return APIResponse(status: HTTPResponse.Status(code: answer.status), body: Data(answer.body.utf8))
             .response(requestID: context.requestID)
     }
 
-    /// Runs `work` once per key: the first answer (success or a client error) is stored and
-    /// replayed; a server-side failure gives the key back so a retry can do the work.
-    private func idempotent(
-        key: String, request: Request, body: Data, principal: Principal, _ work: () async throws -> APIResponse
-    ) async throws -> APIResponse {
-        var hasher = SHA256()
-        hasher.update(data: Data("\(request.method.rawValue) \(request.uri.path)\n".utf8))
-        hasher.update(data: body)
-        let hash = Data(hasher.finalize())
-        switch try await idempotency.claim(principal, key: key, requestHash: hash) {
-        case .replay(let status, let stored):
-            var response = APIResponse(status: HTTPResponse.Status(code: status), body: Data(stored.utf8))
-            response.headers[.idempotentReplay] = "true"
-            return response
-        case .proceed:
-            let response: APIResponse
-            do {
-                response = try await work()
-            } catch {
-                let partnerError = ErrorMapping.partnerError(from: error)
-                guard partnerError.code != .serviceUnavailable else {
-                    try? await idempotency.release(principal, key: key)
-                    throw error
-                }
-                response = APIResponse(error: partnerError)
-            }
-            try await idempotency.complete(
-                principal, key: key, status: response.status.code, body: String(decoding: response.body, as: UTF8.self))
-            return response
-        }
+    static func replay(_ stored: StoredAnswer) -> APIResponse {
+        var response = APIResponse(status: HTTPResponse.Status(code: stored.status), body: Data(stored.body.utf8))
+        response.headers[.idempotentReplay] = "true"
+        return response
+    }
+}
+
+extension Optional where Wrapped: Sendable {
+    /// The value, or what `fallback` computes when there is none.
+    func asyncOr(_ fallback: () async throws -> Wrapped) async throws -> Wrapped {
+        if let self { return self }
+        return try await fallback()
     }
 }
 

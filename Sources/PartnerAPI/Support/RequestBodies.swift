@@ -40,14 +40,18 @@ struct CreateResourcesBody: Decodable, Sendable {
 }
 
 struct CreateAPIKeyBody: Decodable, Sendable {
-    enum CodingKeys: String, CodingKey { case principalKind = "principal_kind", principalId = "principal_id" }
+    enum CodingKeys: String, CodingKey { case principalKind = "principal_kind", principalId = "principal_id", expiresAt = "expires_at" }
     var principalKind: Principal.Kind
     var principalId: UUID
+    var expiresAt: Date?
 }
 
 struct SettingsBody: Decodable, Sendable {
-    enum CodingKeys: String, CodingKey { case verificationCodeRequired = "verification_code_required" }
+    enum CodingKeys: String, CodingKey {
+        case verificationCodeRequired = "verification_code_required", verificationCode = "verification_code"
+    }
     var verificationCodeRequired: Bool
+    var verificationCode: String?
 }
 
 struct VerificationCodeBody: Decodable, Sendable {

@@ -57,4 +57,10 @@ public struct ResourceCounts: Sendable, Codable, Equatable {
     public var prepaid: [String: Int]
     public var payPerUse: [String: Int]
     public var total: Int
+
+    /// A new customer's counts: every billing mode and state at zero.
+    public static var zero: ResourceCounts {
+        let zero = Dictionary(uniqueKeysWithValues: ResourceState.allCases.map { ($0.rawValue, 0) })
+        return ResourceCounts(prepaid: zero, payPerUse: zero, total: 0)
+    }
 }

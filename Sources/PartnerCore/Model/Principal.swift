@@ -13,6 +13,9 @@ public struct Principal: Sendable, Hashable, Codable {
     public var distributorID: UUID?
     /// The partner above a customer (the principal itself for a partner).
     public var partnerID: UUID?
+    /// A suspended distributor or partner (or a partner under a suspended distributor): it
+    /// may read, and every mutating call answers `actor_suspended`.
+    public var isSuspended = false
 
     public init(kind: Kind, id: UUID, distributorID: UUID? = nil, partnerID: UUID? = nil) {
         self.kind = kind
@@ -29,9 +32,12 @@ public struct Principal: Sendable, Hashable, Codable {
 public struct ChangeContext: Sendable {
     public var principal: Principal
     public var requestID: String?
+    /// The request's claimed `Idempotency-Key`, whose answer the work's transaction stores.
+    public var idempotency: IdempotentClaim?
 
-    public init(principal: Principal, requestID: String? = nil) {
+    public init(principal: Principal, requestID: String? = nil, idempotency: IdempotentClaim? = nil) {
         self.principal = principal
         self.requestID = requestID
+        self.idempotency = idempotency
     }
 }

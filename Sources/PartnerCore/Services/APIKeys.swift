@@ -8,6 +8,7 @@ public struct CreatedAPIKey: Sendable, Codable, Equatable {
     public var prefix: String
     public var principalKind: Principal.Kind
     public var principalId: UUID
+    public var expiresAt: Date?
 }
 
 /// API keys: creation for any principal, and resolving a bearer token to its principal.
@@ -17,31 +18,37 @@ public struct APIKeys: Sendable {
     public init(client: PostgresClient) { self.client = client }
 
     /// Creates a key for an existing principal (`not_found` when there is none).
-    public func create(kind: Principal.Kind, principalID: UUID, context: ChangeContext) async throws -> CreatedAPIKey {
+    /// `expiresAt`, when given, must lie in the future; the key stops working then.
+    public func create(kind: Principal.Kind, principalID: UUID, expiresAt: Date? = nil, context: ChangeContext) async throws -> CreatedAPIKey {
         try context.principal.requireOperator()
         guard kind != .operator else {
             throw PartnerError.validation("operator keys are created on the command line: partner-center api-key create --operator")
         }
-        return try await insert(kind: kind, principalID: principalID, context: context)
+        if let expiresAt {
+            guard expiresAt > Date(), expiresAt.timeIntervalSince1970 <= 253_402_300_799 else {
+                throw PartnerError.validation("expires_at must be in the future and no later than 9999-12-31")
+            }
+        }
+        return try await insert(kind: kind, principalID: principalID, expiresAt: expiresAt, context: context)
     }
 
-    private func insert(kind: Principal.Kind, principalID: UUID, context: ChangeContext) async throws -> CreatedAPIKey {
+    private func insert(kind: Principal.Kind, principalID: UUID, expiresAt: Date? = nil, context: ChangeContext) async throws -> CreatedAPIKey {
         let token = Secrets.newAPIToken()
         let prefix = String(token.prefix(10))
         let hash = Secrets.sha256(token)
-        return try await client.withTransaction { connection in
+        return try await client.withTransaction(answering: context) { connection in
             guard let scope = try Self.scope(of: kind, id: principalID, connection) else {
                 throw PartnerError.notFound("the \(kind.rawValue)")
             }
             let id: UUID = try connection.query(
-                "INSERT INTO api_keys (principal_kind, principal_id, token_hash, prefix) VALUES ($1, $2, $3, $4) RETURNING id",
-                [kind.rawValue, principalID, hash, prefix]
+                "INSERT INTO api_keys (principal_kind, principal_id, token_hash, prefix, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                [kind.rawValue, principalID, hash, prefix, expiresAt]
             ).single().decode(0)
             try AuditLog.append(
                 connection, context, action: "api_key.created", target: ("api_key", id), scope: scope,
                 details: ["principal_kind": .string(kind.rawValue), "principal_id": .string(principalID.uuidString.lowercased()),
                           "prefix": .string(prefix)])
-            return CreatedAPIKey(id: id, token: token, prefix: prefix, principalKind: kind, principalId: principalID)
+            return CreatedAPIKey(id: id, token: token, prefix: prefix, principalKind: kind, principalId: principalID, expiresAt: expiresAt)
         }
     }
 
@@ -75,39 +82,87 @@ public struct APIKeys: Sendable {
         SELECT k.principal_kind, k.principal_id,
                COALESCE(d.id, p.distributor_id, cp.distributor_id) AS distributor_id,
                COALESCE(p.id, c.partner_id) AS partner_id,
-               (o.id IS NOT NULL OR d.id IS NOT NULL OR p.id IS NOT NULL OR c.id IS NOT NULL) AS principal_exists
+               (o.id IS NOT NULL OR d.id IS NOT NULL OR p.id IS NOT NULL OR c.id IS NOT NULL) AS principal_exists,
+               (d.status = 'suspended' OR p.status = 'suspended' OR pd.status = 'suspended') AS suspended,
+               k.id
         FROM api_keys k
         LEFT JOIN operators o ON k.principal_kind = 'operator' AND o.id = k.principal_id
         LEFT JOIN distributors d ON k.principal_kind = 'distributor' AND d.id = k.principal_id
         LEFT JOIN partners p ON k.principal_kind = 'partner' AND p.id = k.principal_id
+        LEFT JOIN distributors pd ON pd.id = p.distributor_id
         LEFT JOIN customers c ON k.principal_kind = 'customer' AND c.id = k.principal_id
         LEFT JOIN partners cp ON cp.id = c.partner_id
-        WHERE k.token_hash = $1 AND k.revoked_at IS NULL
+        WHERE k.token_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
         """
 
-    /// The principal behind a bearer token, or `nil` for an unknown or revoked key.
-    public func authenticate(token: String) async throws -> Principal? {
-        guard token.hasPrefix("pc_"), token.count <= 100 else { return nil }
-        let rows = try await client.query(Self.authenticateSQL, [Secrets.sha256(token)])
+    /// Whether `token` has the shape of a token this service issues (`pc_` and 43 base64url
+    /// characters). Anything else is refused before any cache or query sees it.
+    public static func isWellFormed(_ token: some StringProtocol) -> Bool {
+        let bytes = token.utf8
+        guard bytes.count == 46, bytes.starts(with: "pc_".utf8) else { return false }
+        return bytes.dropFirst(3).allSatisfy { byte in
+            (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte) || (0x30...0x39).contains(byte) || byte == 0x2d || byte == 0x5f
+        }
+    }
+
+    /// The SHA-256 of a token: what is stored, and what caches key on.
+    public static func digest(_ token: String) -> Data { Secrets.sha256(token) }
+
+    /// The principal behind a token's digest, or `nil` for an unknown, revoked or expired key.
+    public func authenticate(digest: Data) async throws -> AuthenticatedKey? {
+        let rows = try await client.query(Self.authenticateSQL, [digest])
         guard let row = rows.first, try row.decode(4, as: Bool.self),
             let kind = Principal.Kind(rawValue: try row.decode(0))
         else { return nil }
-        return Principal(
+        var principal = Principal(
             kind: kind, id: try row.decode(1), distributorID: try row.decode(2, as: UUID?.self),
             partnerID: try row.decode(3, as: UUID?.self))
+        principal.isSuspended = try row.decode(5, as: Bool?.self) ?? false
+        return AuthenticatedKey(keyID: try row.decode(6), principal: principal)
     }
 
-    /// Revokes a key; authentication stops accepting it at once (caches must honour this).
-    public func revoke(keyID: UUID, context: ChangeContext) async throws {
-        try await client.withTransaction { connection in
-            let rows = try connection.query(
-                "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING principal_kind, principal_id",
-                [keyID])
+    /// The principal behind a bearer token (tests and tools; the server goes by digest).
+    public func authenticate(token: String) async throws -> Principal? {
+        guard Self.isWellFormed(token) else { return nil }
+        return try await authenticate(digest: Self.digest(token))?.principal
+    }
+
+    /// Revokes a key, by the operator or by the key's own principal (anyone else: `not_found`).
+    /// Answers the revoked key's digest so this server's cache can drop it at once; other
+    /// servers stop accepting it within their cache lifetime.
+    @discardableResult
+    public func revoke(keyID: UUID, context: ChangeContext) async throws -> RevokedAPIKey {
+        let principal = context.principal
+        return try await client.withTransaction(answering: context) { connection in
+            let rows = try connection.query("""
+                UPDATE api_keys SET revoked_at = now()
+                WHERE id = $1 AND revoked_at IS NULL AND ($2 OR (principal_kind = $3 AND principal_id = $4))
+                RETURNING principal_kind, principal_id, prefix, revoked_at
+                """, [keyID, principal.kind == .operator, principal.actorKind, principal.id])
             guard let row = rows.first, let kind = Principal.Kind(rawValue: try row.decode(0)) else {
                 throw PartnerError.notFound("the API key")
             }
             let scope = try Self.scope(of: kind, id: try row.decode(1), connection) ?? TenantScope(distributorID: nil)
             try AuditLog.append(connection, context, action: "api_key.revoked", target: ("api_key", keyID), scope: scope)
+            return RevokedAPIKey(id: keyID, prefix: try row.decode(2), revokedAt: try row.decode(3))
         }
     }
+
+    /// The digest of a key by id, to drop it from a cache.
+    public func digest(keyID: UUID) async throws -> Data? {
+        try await client.query("SELECT token_hash FROM api_keys WHERE id = $1", [keyID]).first?.decode(0, as: Data.self)
+    }
+}
+
+/// A key that authenticated: its id and its principal.
+public struct AuthenticatedKey: Sendable, Equatable {
+    public var keyID: UUID
+    public var principal: Principal
+}
+
+/// The answer to a revocation.
+public struct RevokedAPIKey: Sendable, Codable, Equatable {
+    public var id: UUID
+    public var prefix: String
+    public var revokedAt: Date
 }

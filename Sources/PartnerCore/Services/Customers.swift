@@ -53,7 +53,7 @@ public struct Customers: Sendable {
             }
             let counts = try connection.query(
                 "SELECT billing_mode, state, count(*) FROM resources WHERE customer_id = $1 GROUP BY 1, 2", [customerID])
-            var prepaid = Dictionary(uniqueKeysWithValues: ResourceState.allCases.map { ($0.rawValue, 0) })
+            var prepaid = ResourceCounts.zero.prepaid
             var payPerUse = prepaid
             var total = 0
             for count in counts {

@@ -32,7 +32,7 @@ public struct DemoSeed: Sendable {
         for (partner, names) in [(granted.id, ["Adatum Corporation", "Litware Inc.", "Proseware Ltd."]),
                                  (other.id, ["Tailspin Toys", "Wingtip Toys"])] {
             for name in names {
-                let id = try await services.provisioning.createCustomer(partnerID: partner, name: name, context: operatorContext)
+                let id = try await services.provisioning.createCustomer(partnerID: partner, name: name, context: operatorContext).id
                 customers.append((name, id))
                 _ = try await services.provisioning.createResources(
                     customerID: id, ResourceProvisioning(type: "ecs.instance", billingMode: .payPerUse, dataBytes: 10 << 20, count: 5),

@@ -13,7 +13,7 @@ public struct Grants: Sendable {
     /// Grants the permission. Granting an already granted permission changes nothing.
     public func grant(partnerID: UUID, context: ChangeContext) async throws -> FreezePermission {
         let distributorID = try Self.requireDistributor(context.principal)
-        return try await client.withTransaction { connection in
+        return try await client.withTransaction(answering: context) { connection in
             try Self.lockPartner(partnerID, of: distributorID, connection)
             let inserted = try connection.execute("""
                 INSERT INTO freeze_permission_grants (partner_id, distributor_id, granted_by_kind, granted_by_id)
@@ -34,7 +34,7 @@ public struct Grants: Sendable {
     /// distributor takes them over. Revoking when nothing is granted changes nothing.
     public func revoke(partnerID: UUID, context: ChangeContext) async throws -> FreezePermission {
         let distributorID = try Self.requireDistributor(context.principal)
-        return try await client.withTransaction { connection in
+        return try await client.withTransaction(answering: context) { connection in
             try Self.lockPartner(partnerID, of: distributorID, connection)
             let revoked = try connection.execute("""
                 UPDATE freeze_permission_grants SET revoked_at = now(), revoked_by_kind = $2, revoked_by_id = $3

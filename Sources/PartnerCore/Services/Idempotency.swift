@@ -1,52 +1,68 @@
 import Foundation
 import Postgres
 
-/// `Idempotency-Key` for mutating requests: the first answer is stored and replayed for the
-/// same key and body; the same key with another body is `idempotency_key_reused`.
+/// `Idempotency-Key` for mutating requests (DESIGN §3, invariant 9): the first answer is
+/// stored and replayed for the same key and body; the same key with another body is
+/// `idempotency_key_reused`.
 ///
-/// A key is claimed before the work runs (a row without an answer), so two concurrent
-/// requests with one key do the work once: the second waits for the first's answer.
+/// The protocol, in three steps:
+/// 1. `claim` inserts a record without an answer, holding a random token and a lease
+///    (`claim_idempotency_key`, schema 0011). A second request with the key waits for the
+///    answer; once the lease has run out with no answer, the claim's request is presumed
+///    dead and the waiter takes the claim over under its own token.
+/// 2. The work's own transaction stores the answer (`IdempotentClaim.record`) as its last
+///    statement, only while its token still holds the claim: the answer commits with the
+///    work or not at all, so a retry after any crash finds either the answer or no work.
+/// 3. A refusal (a 4xx, no work done) is stored afterwards by `complete`; a transient failure
+///    (503) or a bug (500) gives the claim back (`release`) so a retry can do the work.
 public struct Idempotency: Sendable {
-    public enum Claim: Sendable, Equatable {
-        /// Do the work, then `complete` (or `release` when the answer must not be stored).
-        case proceed
+    public enum Claim: Sendable {
+        /// Do the work with this claim in the request's `ChangeContext`.
+        case proceed(IdempotentClaim)
         /// The stored answer to send again.
-        case replay(status: Int, body: String)
+        case replay(StoredAnswer)
     }
 
     let client: PostgresClient
     /// How long a second request waits for the first one's answer.
     let waitLimit: Duration
+    /// How long a claim is presumed alive without an answer.
+    let leaseSeconds: Double
 
-    public init(client: PostgresClient, waitLimit: Duration = .seconds(10)) {
+    public init(client: PostgresClient, waitLimit: Duration = .seconds(10), leaseSeconds: Double = 10) {
         self.client = client
         self.waitLimit = waitLimit
+        self.leaseSeconds = leaseSeconds
     }
 
-    public func claim(_ principal: Principal, key: String, requestHash: Data) async throws -> Claim {
-        guard (1...255).contains(key.count), key.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+    static let claimSQL = "SELECT * FROM claim_idempotency_key($1, $2, $3, $4, $5, $6, $7)"
+
+    /// Claims `key` for `principal` within `tenantID` (the customer the request names, else
+    /// the principal itself), waiting up to `waitLimit` for a concurrent request's answer.
+    public func claim(
+        _ principal: Principal, tenantID: UUID, key: String, requestHash: Data,
+        render: @escaping @Sendable (any Encodable & Sendable) throws -> StoredAnswer
+    ) async throws -> Claim {
+        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7e).contains($0) }) else {
             throw PartnerError.validation("Idempotency-Key must be 1 to 255 visible ASCII characters")
         }
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: waitLimit)
+        let token = UUID.random()
         while true {
-            let rows = try await client.query("""
-                WITH claimed AS (
-                    INSERT INTO idempotency_keys (principal_kind, principal_id, key, request_hash)
-                    VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1
-                )
-                SELECT true, NULL::bytea, NULL::integer, NULL::text FROM claimed
-                UNION ALL
-                SELECT false, request_hash, status_code, response_body FROM idempotency_keys
-                WHERE principal_kind = $1 AND principal_id = $2 AND key = $3 AND NOT EXISTS (SELECT 1 FROM claimed)
-                """, [principal.actorKind, principal.id, key, requestHash])
-            guard let row = rows.first else { continue }  // the other claim vanished: try again
-            if try row.decode(0, as: Bool.self) { return .proceed }
+            guard let row = try await client.query(
+                Self.claimSQL, [tenantID, principal.actorKind, principal.id, key, requestHash, token, leaseSeconds]
+            ).first else { continue }  // the record was purged between two statements: claim again
             guard try row.decode(1, as: Data.self) == requestHash else {
                 throw PartnerError(.idempotencyKeyReused, "this Idempotency-Key was used for a different request")
             }
+            if try row.decode(0, as: Bool.self) {
+                return .proceed(IdempotentClaim(
+                    client: client, tenantID: tenantID, principal: principal, key: key, token: token,
+                    codeVerified: try row.decode(4), render: render))
+            }
             if let status = try row.decode(2, as: Int?.self) {
-                return .replay(status: status, body: try row.decode(3, as: String?.self) ?? "")
+                return .replay(StoredAnswer(status: status, body: try row.decode(3, as: String?.self) ?? ""))
             }
             guard clock.now < deadline else {
                 throw PartnerError(.rateLimited, "a request with this Idempotency-Key is still in progress")
@@ -55,17 +71,23 @@ public struct Idempotency: Sendable {
         }
     }
 
-    public func complete(_ principal: Principal, key: String, status: Int, body: String) async throws {
-        try await client.query("""
-            UPDATE idempotency_keys SET status_code = $4, response_body = $5
-            WHERE principal_kind = $1 AND principal_id = $2 AND key = $3
-            """, [principal.actorKind, principal.id, key, status, body])
+    /// Deletes records (and batch outcomes) older than `maximumAge`: run by the retention sweep.
+    public static func purge(_ client: PostgresClient, olderThanSeconds maximumAge: Double = 86_400) async throws -> Int {
+        let keys = try await client.query(
+            "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)", [maximumAge]).affectedRows
+        let items = try await client.query(
+            "DELETE FROM idempotency_batch_items WHERE created_at < now() - make_interval(secs => $1)", [maximumAge]).affectedRows
+        return keys + items
     }
+}
 
-    /// Gives the key up (the request failed in a way worth retrying, e.g. the database was down).
-    public func release(_ principal: Principal, key: String) async throws {
-        try await client.query(
-            "DELETE FROM idempotency_keys WHERE principal_kind = $1 AND principal_id = $2 AND key = $3 AND status_code IS NULL",
-            [principal.actorKind, principal.id, key])
+/// An answer as it was sent: status and JSON body.
+public struct StoredAnswer: Sendable, Equatable {
+    public var status: Int
+    public var body: String
+
+    public init(status: Int, body: String) {
+        self.status = status
+        self.body = body
     }
 }

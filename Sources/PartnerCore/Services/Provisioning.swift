@@ -37,7 +37,7 @@ public struct Provisioning: Sendable {
         try context.principal.requireOperator()
         let name = try Validate.name(name)
         let retention = try Validate.retention(retentionSeconds ?? 1_296_000)
-        return try await client.withTransaction { connection in
+        return try await client.withTransaction(answering: context) { connection in
             let row = try connection.query(
                 "INSERT INTO distributors (name, retention_seconds) VALUES ($1, $2) RETURNING \(Self.distributorColumns)",
                 [name, retention]
@@ -53,7 +53,7 @@ public struct Provisioning: Sendable {
     public func createPartner(distributorID: UUID, name: String, context: ChangeContext) async throws -> Partner {
         try context.principal.requireOperator()
         let name = try Validate.name(name)
-        return try await client.withTransaction { connection in
+        return try await client.withTransaction(answering: context) { connection in
             let rows = try connection.query(
                 "INSERT INTO partners (distributor_id, name) SELECT id, $2 FROM distributors WHERE id = $1 RETURNING \(Self.partnerColumns)",
                 [distributorID, name])
@@ -66,14 +66,15 @@ public struct Provisioning: Sendable {
         }
     }
 
-    public func createCustomer(partnerID: UUID, name: String, context: ChangeContext) async throws -> UUID {
+    /// Creates a customer and answers it as `GET /v1/customers/{cid}` would.
+    public func createCustomer(partnerID: UUID, name: String, context: ChangeContext) async throws -> Customer {
         try context.principal.requireOperator()
         let name = try Validate.name(name)
         // The id is chosen here and the partner read first, so the insert names its
         // customer: on Citus a single-shard statement, not an INSERT … SELECT planned
         // through the coordinator. The foreign key still guards the partner.
         let id = UUID.random()
-        return try await client.withTransaction { connection in
+        return try await client.withTransaction(answering: context) { connection in
             guard let partner = try connection.query("SELECT distributor_id FROM partners WHERE id = $1", [partnerID]).first else {
                 throw PartnerError.notFound("the partner")
             }
@@ -82,7 +83,10 @@ public struct Provisioning: Sendable {
                 connection, context, action: "customer.created", target: ("customer", id),
                 scope: TenantScope(distributorID: try partner.decode(0), partnerID: partnerID, customerID: id),
                 details: ["name": .string(name)])
-            return id
+            var customer = try Customers.customer(
+                try connection.query("\(Customers.selectSQL) WHERE c.id = $1", [id]).single(), for: context.principal)
+            customer.resourceCounts = .zero
+            return customer
         }
     }
 
@@ -127,7 +131,7 @@ public struct Provisioning: Sendable {
             }
             expiresAt = nil
         }
-        return try await client.withTransaction { connection in
+        return try await client.withTransaction(answering: context) { connection in
             // A bulk import of up to 10^5 resources (and their data rows) is one statement by
             // design; on a busy machine it can outlast the request default of 30 s.
             try connection.simpleQuery("SET LOCAL statement_timeout = '300s'")
@@ -163,7 +167,7 @@ public struct Provisioning: Sendable {
 
     /// The one update path of both tenant tiers: operator only, something to change, a valid
     /// retention, one audited UPDATE. `kind` is "distributor" or "partner", never input.
-    private func updateTenant<Tenant: Sendable>(
+    private func updateTenant<Tenant: Sendable & Encodable>(
         kind: String, columns: String, id: UUID, status: TenantStatus?, retentionSeconds: Int?, context: ChangeContext,
         decode: @escaping @Sendable (PostgresRow) throws -> Tenant, scope: @escaping @Sendable (Tenant) -> TenantScope
     ) async throws -> Tenant {
@@ -172,7 +176,7 @@ public struct Provisioning: Sendable {
             throw PartnerError.validation("nothing to change: give status or retention_seconds")
         }
         let retention = try retentionSeconds.map(Validate.retention)
-        return try await client.withTransaction { connection in
+        return try await client.withTransaction(answering: context) { connection in
             let rows = try connection.query(
                 "UPDATE \(kind)s SET status = COALESCE($2, status), retention_seconds = COALESCE($3, retention_seconds) WHERE id = $1 RETURNING \(columns)",
                 [id, status?.rawValue, retention])

@@ -32,10 +32,24 @@ public struct UsageResult: Sendable, Codable, Equatable {
 public struct PurchaseGate: Sendable {
     let client: PostgresClient
     let refusals: RefusalCache
+    /// The largest `spec` accepted, in bytes of JSON: it is stored with the resource and in
+    /// the order, and listed 200 resources at a time.
+    let maximumSpecBytes: Int
 
-    public init(client: PostgresClient, refusals: RefusalCache) {
+    public init(client: PostgresClient, refusals: RefusalCache, maximumSpecBytes: Int = 16_384) {
         self.client = client
         self.refusals = refusals
+        self.maximumSpecBytes = maximumSpecBytes
+    }
+
+    /// A validated spec as the JSON the database stores.
+    func specJSON(_ spec: JSONValue) throws -> PostgresJSON {
+        try Validate.spec(spec)
+        let json = try PostgresJSON(spec)
+        guard json.text.utf8.count <= maximumSpecBytes else {
+            throw PartnerError.validation("spec must be at most \(maximumSpecBytes) bytes of JSON")
+        }
+        return json
     }
 
     /// Buy in one call of `buy_resource` (schema 0010): the customer locked `FOR SHARE`,
@@ -65,6 +79,7 @@ public struct PurchaseGate: Sendable {
                 guard resource.billingMode == .prepaid else {
                     throw PartnerError(.resourceNotChangeable, "only prepaid resources are renewed; pay-per-use resources run until released")
                 }
+                try Validate.renewal(from: resource.expiresAt, months: months)
                 // The term runs on from the old expiry, or from now once that has passed. The
                 // old expiry is bound from the row this transaction holds FOR UPDATE, so the
                 // SET names no column: Citus evaluates such an expression on the coordinator
@@ -77,8 +92,7 @@ public struct PurchaseGate: Sendable {
                     """, [customerID, resourceID, months, resource.expiresAt]).single()
             } order: { (months, nil) }
         case .change(let resourceID, let spec):
-            try Validate.spec(spec)
-            let json = try PostgresJSON(spec)
+            let json = try specJSON(spec)
             return try await modify(customerID, resourceID, action: "change", context: context) { connection, _ in
                 try connection.query("""
                     UPDATE resources SET spec = spec || $3, updated_at = now()
@@ -99,21 +113,34 @@ public struct PurchaseGate: Sendable {
             throw PartnerError.validation("term_months applies to prepaid resources only")
         }
         let spec = spec ?? .object([:])
-        try Validate.spec(spec)
-        let json = try PostgresJSON(spec)
+        let json = try specJSON(spec)
         let (refusal, ticket) = refusals.refusal(customerID: customerID)
         if refusal == .purchases { throw Self.restricted }
         let resourceID = UUID.random()
         let orderID = UUID.random()
-        let rows = try await client.query(
-            Self.buySQL, [customerID, resourceID, type, billingMode.rawValue, json, months, orderID, context.requestID])
-        guard let row = rows.first else { throw PartnerError.notFound("the customer") }
-        // The customer exists but nothing was bought: it is restricted.
-        guard try row.decode(1, as: UUID?.self) != nil else {
-            refusals.remember(.purchases, customerID: customerID, ticket: ticket)
-            throw Self.restricted
+        let refusals = self.refusals
+        return try await oneStatement(
+            Self.buySQL, [customerID, resourceID, type, billingMode.rawValue, json, months, orderID, context.requestID], context
+        ) { rows in
+            guard let row = rows.first else { throw PartnerError.notFound("the customer") }
+            // The customer exists but nothing was bought: it is restricted.
+            guard try row.decode(1, as: UUID?.self) != nil else {
+                refusals.remember(.purchases, customerID: customerID, ticket: ticket)
+                throw Self.restricted
+            }
+            return OrderResult(orderId: orderID, action: "buy", resourceId: resourceID, resource: try Resources.resource(row))
         }
-        return OrderResult(orderId: orderID, action: "buy", resourceId: resourceID, resource: try Resources.resource(row))
+    }
+
+    /// A write that is one statement. With an `Idempotency-Key` the statement and the stored
+    /// answer share a transaction (two more round trips, paid only by requests with a key);
+    /// without one it stays a single round trip.
+    private func oneStatement<T: Encodable & Sendable>(
+        _ sql: String, _ parameters: [(any PostgresEncodable)?], _ context: ChangeContext,
+        _ interpret: @escaping @Sendable (PostgresRows) throws -> T
+    ) async throws -> T {
+        guard context.idempotency != nil else { return try interpret(try await client.query(sql, parameters)) }
+        return try await client.withTransaction(answering: context) { connection in try interpret(try connection.query(sql, parameters)) }
     }
 
     static let restricted = PartnerError(
@@ -125,7 +152,7 @@ public struct PurchaseGate: Sendable {
         apply: @escaping @Sendable (PostgresConnection, Resource) throws -> PostgresRow,
         order: @escaping @Sendable () -> (Int?, PostgresJSON?)
     ) async throws -> OrderResult {
-        try await client.withTransaction { connection in
+        try await client.withTransaction(answering: context) { connection in
             let customer = try connection.query("""
                 SELECT c.status, c.partner_id, p.distributor_id FROM customers c JOIN partners p ON p.id = c.partner_id
                 WHERE c.id = $1 FOR SHARE OF c
@@ -174,17 +201,19 @@ public struct PurchaseGate: Sendable {
         }
         let (refusal, ticket) = refusals.refusal(customerID: customerID, resourceID: resourceID)
         if case .usage(let state) = refusal { throw Self.usageRefused(state) }
-        let rows = try await client.query(Self.usageSQL, [customerID, resourceID, String(quantity)])
-        guard let row = rows.first else { throw PartnerError.notFound("the resource") }
-        guard let state = ResourceState(rawValue: try row.decode(0)), state != .active else {
-            return UsageResult(resourceId: resourceID, accepted: true)
+        let refusals = self.refusals
+        return try await oneStatement(Self.usageSQL, [customerID, resourceID, String(quantity)], context) { rows in
+            guard let row = rows.first else { throw PartnerError.notFound("the resource") }
+            guard let state = ResourceState(rawValue: try row.decode(0)), state != .active else {
+                return UsageResult(resourceId: resourceID, accepted: true)
+            }
+            // Frozen until the sweep may release it, at the end of its retention (no retention
+            // yet: a freeze won the row just now, so remember nothing).
+            refusals.remember(
+                .usage(state), customerID: customerID, resourceID: resourceID, ticket: ticket,
+                validUntil: state == .frozen ? try row.decode(2, as: Date?.self) ?? .distantPast : nil)
+            throw Self.usageRefused(state)
         }
-        // Frozen until the sweep may release it, at the end of its retention (no retention
-        // yet: a freeze won the row just now, so remember nothing).
-        refusals.remember(
-            .usage(state), customerID: customerID, resourceID: resourceID, ticket: ticket,
-            validUntil: state == .frozen ? try row.decode(2, as: Date?.self) ?? .distantPast : nil)
-        throw Self.usageRefused(state)
     }
 
     static func usageRefused(_ state: ResourceState) -> PartnerError {

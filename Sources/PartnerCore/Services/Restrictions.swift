@@ -15,10 +15,12 @@ public struct Restrictions: Sendable {
     /// Forgotten for every customer an unfreeze touches, so its next purchase reaches the
     /// gate's statement.
     let refusals: RefusalCache
+    let codes: VerificationCodes
 
-    public init(client: PostgresClient, refusals: RefusalCache) {
+    public init(client: PostgresClient, refusals: RefusalCache, codes: VerificationCodes) {
         self.client = client
         self.refusals = refusals
+        self.codes = codes
     }
 
     // MARK: Freeze
@@ -26,7 +28,8 @@ public struct Restrictions: Sendable {
     public func freeze(customerID: UUID, _ request: FreezeRequest, context: ChangeContext) async throws -> FreezeResult {
         let reason = try Self.validate(request)
         return try await Self.settle(client.withTransaction { connection in
-            try Self.freeze(customerID, request, reason: reason, verifyCode: true, context: context, connection)
+            try Self.freeze(customerID, request, reason: reason, codes: codes, context: context, connection)
+                .answering(context, connection)
         })
     }
 
@@ -39,7 +42,9 @@ public struct Restrictions: Sendable {
         try await verifyOnce(request.verificationCode, purpose: .freeze, context: context)
         return await Self.batch(customerIDs) { customerID in
             try await Self.settle(client.withTransaction { connection in
-                try Self.freeze(customerID, request, reason: reason, verifyCode: false, context: context, connection)
+                try Self.once(customerID, context, connection) {
+                    try Self.freeze(customerID, request, reason: reason, codes: nil, context: context, connection)
+                }
             })
         }
     }
@@ -60,15 +65,15 @@ public struct Restrictions: Sendable {
         """
 
     static func freeze(
-        _ customerID: UUID, _ request: FreezeRequest, reason: String, verifyCode: Bool, context: ChangeContext,
+        _ customerID: UUID, _ request: FreezeRequest, reason: String, codes: VerificationCodes?, context: ChangeContext,
         _ connection: PostgresConnection
     ) throws -> Settled<FreezeResult> {
         let locked = try LockedCustomer.lock(customerID, for: context.principal, connection)
         guard locked.status == .normal else {
             return .refused(PartnerError(.customerAlreadyRestricted, "the customer is already restricted; lift that restriction first"))
         }
-        if verifyCode, locked.actorRequiresCode,
-            let refusal = try VerificationCodes.verify(connection, principal: context.principal, purpose: .freeze, code: request.verificationCode)
+        if let codes, locked.actorRequiresCode,
+            let refusal = try codes.verify(connection, principal: context.principal, purpose: .freeze, code: request.verificationCode)
         {
             return .refused(refusal)
         }
@@ -90,7 +95,8 @@ public struct Restrictions: Sendable {
         let reason = try Validate.reason(request.reason)
         defer { refusals.forget(customerIDs: [customerID]) }
         return try await Self.settle(client.withTransaction { connection in
-            try Self.unfreeze(customerID, request, reason: reason, verifyCode: true, context: context, connection)
+            try Self.unfreeze(customerID, request, reason: reason, codes: codes, context: context, connection)
+                .answering(context, connection)
         })
     }
 
@@ -104,7 +110,9 @@ public struct Restrictions: Sendable {
             // Each customer as soon as its own transaction is over, not when the batch is.
             defer { refusals.forget(customerIDs: [customerID]) }
             return try await Self.settle(client.withTransaction { connection in
-                try Self.unfreeze(customerID, request, reason: reason, verifyCode: false, context: context, connection)
+                try Self.once(customerID, context, connection) {
+                    try Self.unfreeze(customerID, request, reason: reason, codes: nil, context: context, connection)
+                }
             })
         }
     }
@@ -119,7 +127,7 @@ public struct Restrictions: Sendable {
         """
 
     static func unfreeze(
-        _ customerID: UUID, _ request: UnfreezeRequest, reason: String, verifyCode: Bool, context: ChangeContext,
+        _ customerID: UUID, _ request: UnfreezeRequest, reason: String, codes: VerificationCodes?, context: ChangeContext,
         _ connection: PostgresConnection
     ) throws -> Settled<UnfreezeResult> {
         let locked = try LockedCustomer.lock(customerID, for: context.principal, connection)
@@ -130,8 +138,8 @@ public struct Restrictions: Sendable {
             return .refused(PartnerError(
                 .freezeTypeMismatch, "the active restriction is \(active.type.rawValue), not \(type.rawValue)"))
         }
-        if verifyCode, locked.actorRequiresCode,
-            let refusal = try VerificationCodes.verify(connection, principal: context.principal, purpose: .unfreeze, code: request.verificationCode)
+        if let codes, locked.actorRequiresCode,
+            let refusal = try codes.verify(connection, principal: context.principal, purpose: .unfreeze, code: request.verificationCode)
         {
             return .refused(refusal)
         }
@@ -151,6 +159,19 @@ public struct Restrictions: Sendable {
     enum Settled<Value: Sendable>: Sendable {
         case done(Value)
         case refused(PartnerError)
+    }
+
+    /// One customer's change inside an idempotent batch: the outcome a crashed earlier
+    /// attempt committed for this customer is replayed; otherwise the change runs and its
+    /// outcome commits with it.
+    static func once<Value: Codable & Sendable>(
+        _ customerID: UUID, _ context: ChangeContext, _ connection: PostgresConnection, _ change: () throws -> Settled<Value>
+    ) throws -> Settled<Value> {
+        guard let claim = context.idempotency else { return try change() }
+        if let stored = try claim.batchOutcome(customerID, as: Value.self, connection) { return .done(stored) }
+        let settled = try change()
+        if case .done(let value) = settled { try claim.recordBatchOutcome(customerID, value, connection) }
+        return settled
     }
 
     static func settle<Value>(_ settled: Settled<Value>) throws -> Value {
@@ -183,21 +204,32 @@ public struct Restrictions: Sendable {
     func verifyOnce(_ code: String?, purpose: VerificationPurpose, context: ChangeContext) async throws {
         let principal = context.principal
         guard principal.kind == .partner || principal.kind == .distributor else { return }
+        // A batch taken over after a crash: its first attempt used the code up.
+        if context.idempotency?.codeVerified == true { return }
+        let codes = self.codes
         let refusal = try await client.withTransaction { connection -> PartnerError? in
             let table = principal.kind == .partner ? "partners" : "distributors"
             let rows = try connection.query("SELECT verification_code_required FROM \(table) WHERE id = $1", [principal.id])
             guard let row = rows.first, try row.decode(0, as: Bool.self) else { return nil }
-            return try VerificationCodes.verify(connection, principal: principal, purpose: purpose, code: code)
+            if let refusal = try codes.verify(connection, principal: principal, purpose: purpose, code: code) { return refusal }
+            try context.idempotency?.markCodeVerified(connection)
+            return nil
         }
         if let refusal { throw refusal }
     }
 
-    /// Runs each customer's change concurrently and lists the outcomes in request order.
+    /// How many of a batch's customers change at once: a batch of ten must not take every
+    /// connection of the pool (8 by default) from the other requests.
+    public static let batchConcurrency = 3
+
+    /// Runs the customers' changes, `batchConcurrency` at a time, and lists the outcomes in
+    /// request order.
     static func batch<Result: Sendable & Codable & Equatable>(
         _ customerIDs: [UUID], _ change: @escaping @Sendable (UUID) async throws -> Result
     ) async -> [BatchOutcome<Result>] {
         await withTaskGroup(of: (Int, BatchOutcome<Result>).self) { group in
-            for (index, customerID) in customerIDs.enumerated() {
+            func start(_ index: Int) {
+                let customerID = customerIDs[index]
                 group.addTask {
                     do {
                         let result = try await change(customerID)
@@ -210,21 +242,49 @@ public struct Restrictions: Sendable {
                     }
                 }
             }
+            var next = 0
+            while next < min(batchConcurrency, customerIDs.count) {
+                start(next)
+                next += 1
+            }
             var outcomes = [BatchOutcome<Result>?](repeating: nil, count: customerIDs.count)
-            for await (index, outcome) in group { outcomes[index] = outcome }
+            for await (index, outcome) in group {
+                outcomes[index] = outcome
+                if next < customerIDs.count {
+                    start(next)
+                    next += 1
+                }
+            }
             return outcomes.compactMap { $0 }
         }
     }
 }
 
+extension Restrictions.Settled where Value: Encodable {
+    /// Stores a done change's result as the idempotent request's answer, in its transaction.
+    func answering(_ context: ChangeContext, _ connection: PostgresConnection) throws -> Self {
+        if case .done(let value) = self { try context.recordAnswer(value, connection) }
+        return self
+    }
+}
+
 extension PartnerError {
-    /// Any error as a domain error: database outages become `service_unavailable`; anything
-    /// unexpected is reported without internals.
+    /// Any error as a domain error (DESIGN §3, invariant 8): `service_unavailable` only when
+    /// the database is unavailable (down, restarting, a pool, lock or statement timeout, a
+    /// conflict that outlasted its retries); a value or constraint the database refused is
+    /// the client's `validation_failed`; anything else is a bug, `internal_error`.
     public static func from(_ error: any Error) -> PartnerError {
         if let error = error as? PartnerError { return error }
-        if let error = error as? PostgresError, error.isUnavailable || error.isTransient || error.isLockTimeout {
+        guard let error = error as? PostgresError else { return .internal }
+        if error.isUnavailable || error.isTransient || error.isLockTimeout || error.isStatementTimeout {
             return PartnerError(.serviceUnavailable, "the database is unavailable; try again shortly")
         }
-        return PartnerError(.serviceUnavailable, "the request could not be completed; try again shortly")
+        // Class 22 (data exception) and 23 (integrity constraint violation).
+        if let state = error.sqlState, state.hasPrefix("22") || state.hasPrefix("23") {
+            return PartnerError.validation("the request conflicts with the data's rules (\(error.constraint ?? state))")
+        }
+        return .internal
     }
+
+    static let `internal` = PartnerError(.internalError, "the request failed on our side; it has been logged")
 }

@@ -42,6 +42,8 @@ public struct RetentionSweep: Sendable {
         public var longestBatchSeconds = 0.0
         /// Whether the run stopped early (max batches or a stop request) with work left.
         public var stoppedEarly = false
+        /// Idempotency records (and batch outcomes) older than a day that the run deleted.
+        public var idempotencyRecordsPurged = 0
 
         public var rowsPerSecond: Double { seconds > 0 ? Double(released) / seconds : 0 }
     }
@@ -141,6 +143,8 @@ public struct RetentionSweep: Sendable {
                 if !progressed { break }
             }
         }
+        // Stored answers are replayed for a day (DESIGN §4 idempotency); then they go.
+        report.idempotencyRecordsPurged = try await Idempotency.purge(client)
         report.seconds = seconds(clock.now - start)
         return report
     }

@@ -8,8 +8,12 @@ public struct CallerSettings: Sendable, Codable, Equatable {
 
 public struct Settings: Sendable {
     let client: PostgresClient
+    let codes: VerificationCodes
 
-    public init(client: PostgresClient) { self.client = client }
+    public init(client: PostgresClient, codes: VerificationCodes) {
+        self.client = client
+        self.codes = codes
+    }
 
     public func get(_ principal: Principal) async throws -> CallerSettings {
         let table = try Self.table(for: principal)
@@ -18,20 +22,30 @@ public struct Settings: Sendable {
         return CallerSettings(verificationCodeRequired: try row.decode(0))
     }
 
-    public func update(verificationCodeRequired: Bool, context: ChangeContext) async throws -> CallerSettings {
+    /// Changes the setting. Turning codes off while they are on takes a code of purpose
+    /// `settings`: otherwise a stolen key would switch off the very check meant to stop it.
+    public func update(verificationCodeRequired: Bool, verificationCode: String? = nil, context: ChangeContext) async throws -> CallerSettings {
         let principal = context.principal
         let table = try Self.table(for: principal)
-        return try await client.withTransaction { connection in
-            let rows = try connection.query(
-                "UPDATE \(table) SET verification_code_required = $2 WHERE id = $1 RETURNING verification_code_required",
-                [principal.id, verificationCodeRequired])
-            guard rows.count == 1 else { throw PartnerError.notFound("the account") }
+        let codes = self.codes
+        let settled = try await client.withTransaction { connection -> Restrictions.Settled<CallerSettings> in
+            guard let current = try connection.query(
+                "SELECT verification_code_required FROM \(table) WHERE id = $1 FOR UPDATE", [principal.id]).first
+            else { throw PartnerError.notFound("the account") }
+            if try current.decode(0, as: Bool.self), !verificationCodeRequired,
+                let refusal = try codes.verify(connection, principal: principal, purpose: .settings, code: verificationCode)
+            {
+                return .refused(refusal)
+            }
+            try connection.execute("UPDATE \(table) SET verification_code_required = $2 WHERE id = $1", [principal.id, verificationCodeRequired])
             try AuditLog.append(
                 connection, context, action: "settings.updated", target: (principal.kind.rawValue, principal.id),
                 scope: TenantScope(distributorID: principal.distributorID, partnerID: principal.partnerID),
                 details: ["verification_code_required": .bool(verificationCodeRequired)])
-            return CallerSettings(verificationCodeRequired: verificationCodeRequired)
+            return try Restrictions.Settled.done(CallerSettings(verificationCodeRequired: verificationCodeRequired))
+                .answering(context, connection)
         }
+        return try Restrictions.settle(settled)
     }
 
     /// Only partners and distributors have these settings; the table name is fixed here.

@@ -27,10 +27,16 @@ public enum VerificationCodeDelivery: Sendable {
         return false
     }
 
-    /// Builds a delivery from configuration text, refusing `response` in production.
+    /// Builds a delivery from configuration text. Production refuses every delivery that
+    /// lets a code be read by someone other than the person it is for: `response` (the API
+    /// answer), `log` (the server log) and a plain `http` webhook.
     public static func named(_ name: String, webhookURL: String?, environment: String, logger: Logger) throws -> VerificationCodeDelivery {
         switch name {
-        case "log": return .log(logger)
+        case "log":
+            guard environment != "production" else {
+                throw PartnerError.validation("VERIFICATION_CODE_DELIVERY=log is refused in production: codes would sit in the log")
+            }
+            return .log(logger)
         case "response":
             guard environment != "production" else {
                 throw PartnerError.validation("VERIFICATION_CODE_DELIVERY=response is refused in production")
@@ -39,6 +45,9 @@ public enum VerificationCodeDelivery: Sendable {
         case "webhook":
             guard let text = webhookURL, let url = URL(string: text), url.scheme == "https" || url.scheme == "http" else {
                 throw PartnerError.validation("webhook delivery needs VERIFICATION_CODE_WEBHOOK_URL (http or https)")
+            }
+            guard environment != "production" || url.scheme == "https" else {
+                throw PartnerError.validation("VERIFICATION_CODE_WEBHOOK_URL must be https in production")
             }
             return .webhook(url)
         default:
@@ -64,9 +73,14 @@ public enum VerificationCodeDelivery: Sendable {
                 "principal_id": principal.id.uuidString.lowercased(), "purpose": purpose.rawValue, "code": code,
                 "expires_at": ISO8601DateFormatter().string(from: expiresAt),
             ])
-            let (_, response) = try await URLSession.shared.data(for: request)
-            guard let status = (response as? HTTPURLResponse)?.statusCode, (200..<300).contains(status) else {
-                throw PartnerError(.serviceUnavailable, "the verification code could not be delivered")
+            let status: Int?
+            do {
+                status = (try await URLSession.shared.data(for: request).1 as? HTTPURLResponse)?.statusCode
+            } catch {
+                status = nil
+            }
+            guard let status, (200..<300).contains(status) else {
+                throw PartnerError(.deliveryFailed, "the verification code could not be delivered; try again")
             }
         }
     }

@@ -28,6 +28,10 @@ public struct ExpiringEntries<Key: Hashable, Value> {
     public mutating func removeAll(where shouldBeRemoved: (Key) -> Bool) {
         entries = entries.filter { !shouldBeRemoved($0.key) }
     }
+
+    public mutating func removeAll(whereValue shouldBeRemoved: (Value) -> Bool) {
+        entries = entries.filter { !shouldBeRemoved($0.value.value) }
+    }
 }
 
 extension ExpiringEntries: Sendable where Key: Sendable, Value: Sendable {}

@@ -95,6 +95,16 @@ enum Validate {
         return date
     }
 
+    /// A renewal must not carry an expiry past 9999-12-31 (the last instant every client and
+    /// PostgreSQL print with a four-digit year).
+    static func renewal(from expiresAt: Date?, months: Int) throws {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let start = max(expiresAt ?? Date(), Date())
+        guard let end = calendar.date(byAdding: .month, value: months, to: start), end.timeIntervalSince1970 <= 253_402_300_799
+        else { throw PartnerError.validation("the renewal would run past 9999-12-31") }
+    }
+
     static func termMonths(_ months: Int?) throws -> Int {
         guard let months, (1...60).contains(months) else {
             throw PartnerError.validation("term_months must be between 1 and 60")

@@ -136,13 +136,16 @@ actor TestGate {
 }
 
 /// Runs `body` against a fresh database and an app on it; everything is dropped afterwards.
+/// The rate limit is off unless a test sets `rateLimitPerSecond` (the matrix tests send
+/// hundreds of requests with one key).
 func withAPI<T: Sendable>(
-    codeResendInterval: TimeInterval = 10, maximumBodySize: Int = 1 << 20,
+    codeResendInterval: TimeInterval = 10, maximumBodySize: Int = 1 << 20, rateLimitPerSecond: Double = 0,
     _ body: @escaping @Sendable (API) async throws -> T
 ) async throws -> T {
     await TestGate.shared.acquire()
     do {
-        let value = try await runAPI(codeResendInterval: codeResendInterval, maximumBodySize: maximumBodySize, body)
+        let value = try await runAPI(
+            codeResendInterval: codeResendInterval, maximumBodySize: maximumBodySize, rateLimitPerSecond: rateLimitPerSecond, body)
         await TestGate.shared.release()
         return value
     } catch {
@@ -152,11 +155,14 @@ func withAPI<T: Sendable>(
 }
 
 private func runAPI<T: Sendable>(
-    codeResendInterval: TimeInterval, maximumBodySize: Int, _ body: @escaping @Sendable (API) async throws -> T
+    codeResendInterval: TimeInterval, maximumBodySize: Int, rateLimitPerSecond: Double,
+    _ body: @escaping @Sendable (API) async throws -> T
 ) async throws -> T {
     try await withTestDatabase(maximumConnections: 4) { (database, client) async throws -> T in
         let services = PartnerServices(client: client, codeDelivery: .response, codeResendInterval: codeResendInterval)
-        let configuration = APIConfiguration(codeDelivery: .response, maximumBodySize: maximumBodySize)
+        var configuration = APIConfiguration(codeDelivery: .response, maximumBodySize: maximumBodySize)
+        configuration.rateLimitPerSecond = rateLimitPerSecond
+        configuration.rateLimitBurst = rateLimitPerSecond * 2
         let app = Application(router: buildRouter(configuration: configuration, services: services))
         let operatorKey = try await services.apiKeys.createOperator(name: "Test operator")
         return try await app.test(.router) { http in

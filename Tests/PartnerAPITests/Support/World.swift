@@ -39,7 +39,7 @@ extension API {
     }
 
     func makeCustomer(of partner: Actor, payPerUse: Int = 3, prepaid: Int = 2, name: String = "Customer") async throws -> TestCustomer {
-        let id = try await services.provisioning.createCustomer(partnerID: partner.id, name: name, context: operatorContext)
+        let id = try await services.provisioning.createCustomer(partnerID: partner.id, name: name, context: operatorContext).id
         if payPerUse > 0 {
             _ = try await services.provisioning.createResources(
                 customerID: id, ResourceProvisioning(type: "ecs.instance", billingMode: .payPerUse, dataBytes: 1024, count: payPerUse),

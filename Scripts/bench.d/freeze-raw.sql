@@ -6,8 +6,8 @@ BEGIN;
 SELECT c.status FROM customers c JOIN partners p ON p.id = c.partner_id JOIN distributors d ON d.id = p.distributor_id
 WHERE c.id = :'cid' FOR UPDATE OF c FOR SHARE OF p, d;
 SELECT EXISTS (SELECT 1 FROM freeze_permission_grants WHERE partner_id = :'pid' AND revoked_at IS NULL);
-INSERT INTO restrictions (customer_id, id, type, reason, applied_by_kind, applied_by_id, agreement_version)
-VALUES (:'cid', :'rid', 'purchase_and_resources', 'bench baseline', 'distributor', :'did', '2024-01');
+INSERT INTO restrictions (customer_id, id, type, reason, applied_by_kind, applied_by_id, agreement_version, partner_id, distributor_id)
+VALUES (:'cid', :'rid', 'purchase_and_resources', 'bench baseline', 'distributor', :'did', '2024-01', :'pid', :'did');
 UPDATE customers SET status = 'frozen', updated_at = now() WHERE id = :'cid';
 WITH frozen AS (
     UPDATE resources SET state = 'frozen', frozen_at = now(), retention_until = now() + interval '15 days',

@@ -124,3 +124,20 @@ redact_url() {
     printf '%s\n' "$url"
   fi
 }
+
+# app_url ADMIN_URL: the same URL as the application role partner_app, the role the server
+# and the sweep use in production (row-level security applies to it, not to the admin).
+# partner_app gets the admin's password and may log in, as `Scripts/db app-url` does.
+app_url() {
+  local url="$1" password
+  password="$(python3 -c 'import sys, urllib.parse as u; print(u.unquote(u.urlsplit(sys.argv[1]).password or ""))' "$url")"
+  "$(pg_tool psql)" -X -q -v ON_ERROR_STOP=1 -v pw="$password" "$url" >&2 <<'SQL'
+ALTER ROLE partner_app WITH LOGIN PASSWORD :'pw';
+SQL
+  python3 -c '
+import sys, urllib.parse as u
+p = u.urlsplit(sys.argv[1])
+host = p.netloc.rsplit("@", 1)[-1]
+print(u.urlunsplit((p.scheme, "partner_app:" + u.quote(u.unquote(p.password or ""), safe="") + "@" + host, p.path, p.query, p.fragment)))
+' "$url"
+}

@@ -36,3 +36,39 @@ class API:
         if status not in expect:
             raise RuntimeError(f"{method} {path} answered {status}: {parsed}")
         return parsed
+
+
+class KeepAlive:
+    """One keep-alive HTTP connection for drills that send many requests from one thread.
+    It is reopened after the server closed it or after a failure."""
+
+    def __init__(self, port, timeout=30):
+        self.port = port
+        self.timeout = timeout
+        self.connection = None
+
+    def request(self, method, path, token=None, body=None, headers=None):
+        """Returns (status, response headers or None, raw body). A refused or dropped
+        connection is status 0; the next request opens a new one."""
+        all_headers = dict(headers or {})
+        if token:
+            all_headers["Authorization"] = "Bearer " + token
+        if body is not None:
+            all_headers["Content-Type"] = "application/json"
+        try:
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+            self.connection.request(method, path, body=None if body is None else json.dumps(body), headers=all_headers)
+            response = self.connection.getresponse()
+            raw = response.read()
+            if response.will_close:
+                self.close()
+            return response.status, response.headers, raw
+        except (ConnectionError, OSError, http.client.HTTPException):
+            self.close()
+            return 0, None, b""
+
+    def close(self):
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None

@@ -154,6 +154,12 @@ struct OpenAPIConformanceTests {
             try await check(.get, "/v1/events", as: partnerToken, expect: 200)
             try await check(.delete, permission, permissionPath, as: distributorToken, expect: 200)
 
+            // A key revoked by its own principal.
+            let spare = try await check(.post, "/v1/api-keys", as: op, json: #"{"principal_kind":"partner","principal_id":"\#(partnerID)"}"#, expect: 201)
+            let spareID = try #require(spare.json["id"]?.string)
+            try await check(.delete, "/v1/api-keys/{key_id}", "/v1/api-keys/\(spareID)", as: try #require(spare.json["token"]?.string), expect: 200)
+            try await check(.delete, "/v1/api-keys/{key_id}", "/v1/api-keys/\(spareID)", as: op, expect: 404)
+
             // Refusals have the documented error shape.
             try await check(.get, "/v1/customers", as: nil, expect: 401)
             try await check(.post, "/v1/distributors", as: partnerToken, json: #"{"name":"x"}"#, expect: 403)

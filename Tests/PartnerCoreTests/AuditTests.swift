@@ -41,8 +41,12 @@ struct AuditTests {
             ] {
                 try await Self.expectSQLState("42501", app, sql)
             }
-            // Appending is what the role is for.
-            try await app.simple("INSERT INTO audit_events (actor_kind, actor_id, action, target_kind, tenant_id) SELECT 'system', u, 'test.appended', 'test', u FROM gen_random_uuid() u")
+            // Appending is what the role is for (in a transaction that names its tenant: row-level security).
+            try await app.simple("""
+                BEGIN; SELECT name_tenant('all', NULL);
+                INSERT INTO audit_events (actor_kind, actor_id, action, target_kind, tenant_id) SELECT 'system', u, 'test.appended', 'test', u FROM gen_random_uuid() u;
+                COMMIT
+                """)
             await app.close()
             let after = try await DatabaseState.capture(client)
             #expect(after.changedTables(since: before) == ["audit_events"])

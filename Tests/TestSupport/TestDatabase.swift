@@ -78,9 +78,35 @@ public struct TestDatabase: Sendable {
             logger: Logger(label: "test-db"))
     }
 
+    /// A pooled client on this database as the application role `partner_app`, which
+    /// row-level security applies to (the admin role bypasses it). The role gets the admin's
+    /// password and may log in, as `Scripts/db app-url` does for `Scripts/run`.
+    public func applicationClient(maximumConnections: Int = 4) async throws -> PostgresClient {
+        guard var components = URLComponents(string: url) else { throw SetupError.badURL(url) }
+        try await Self.applicationLogin.value
+        components.user = "partner_app"
+        guard let appURL = components.string else { throw SetupError.badURL(url) }
+        return PostgresClient(
+            configuration: .init(
+                connection: try PostgresConfiguration(url: appURL, applicationName: "partner-center tests (app)", statementTimeout: .seconds(30)),
+                maximumConnections: maximumConnections, acquireTimeout: .seconds(10)),
+            logger: Logger(label: "test-db-app"))
+    }
+
     /// A plain blocking connection, for checks and for provoking conditions.
     public func connect() throws -> PostgresConnection {
         try PostgresConnection.connect(PostgresConfiguration(url: url, applicationName: "partner-center tests"))
+    }
+
+    /// Lets `partner_app` log in with the admin's password, once per test process (ALTER
+    /// ROLE from parallel tests would collide on the role's row).
+    static let applicationLogin = Task<Void, any Error> {
+        let admin = try adminURL()
+        guard let components = URLComponents(string: admin) else { throw SetupError.badURL(admin) }
+        let literal = "'" + (components.password ?? "").replacingOccurrences(of: "'", with: "''") + "'"
+        try await withAdminConnection(admin) { connection in
+            try connection.simpleQuery("ALTER ROLE partner_app WITH LOGIN PASSWORD \(literal)")
+        }
     }
 
     private static func withAdminConnection(_ url: String, _ body: @escaping @Sendable (PostgresConnection) throws -> Void) async throws {

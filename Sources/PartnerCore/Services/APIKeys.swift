@@ -110,7 +110,10 @@ public struct APIKeys: Sendable {
 
     /// The principal behind a token's digest, or `nil` for an unknown, revoked or expired key.
     public func authenticate(digest: Data) async throws -> AuthenticatedKey? {
-        let rows = try await client.query(Self.authenticateSQL, [digest])
+        // Key lookup is one of the explicit paths to every tenant's rows: it finds whose key it is.
+        let rows = try await client.withTransaction(in: .all, readOnly: true) { connection in
+            try connection.query(Self.authenticateSQL, [digest])
+        }
         guard let row = rows.first, try row.decode(4, as: Bool.self),
             let kind = Principal.Kind(rawValue: try row.decode(0))
         else { return nil }

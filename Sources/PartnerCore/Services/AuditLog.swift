@@ -18,22 +18,6 @@ public struct TenantScope: Sendable, Equatable {
     public var tenantID: UUID? { customerID ?? partnerID ?? distributorID }
 }
 
-extension Principal {
-    /// The column of `audit_events` and `outbox_events` that holds this principal's own
-    /// slice; one of four fixed identifiers (never input), `NULL` for the operator.
-    var tenantScopeColumn: String {
-        switch kind {
-        case .operator: "NULL"
-        case .distributor: "distributor_id"
-        case .partner: "partner_id"
-        case .customer: "customer_id"
-        }
-    }
-
-    /// The value matched against `tenantScopeColumn`: none for the operator, who sees all.
-    var tenantScopeID: UUID? { kind == .operator ? nil : id }
-}
-
 /// One entry of the audit log.
 public struct AuditEvent: Sendable, Codable, Equatable {
     public var id: Int64
@@ -91,19 +75,18 @@ public struct AuditLog: Sendable {
             guard let id = Int64(position) else { throw PartnerError.validation("cursor is not one this service returned") }
             return id
         }
-        if let customerID {
-            try await Customers(client: client).requireVisible(principal, customerID: customerID)
-        }
-        let scopeColumn = principal.tenantScopeColumn
+        let visible = Access.eventFilter(principal, parameter: "$1")
         let sql = """
             SELECT \(Self.columns) FROM audit_events
-            WHERE ($1::uuid IS NULL OR \(scopeColumn) = $1)
+            WHERE \(visible.sql)
               AND ($2::uuid IS NULL OR customer_id = $2)
               AND ($3::bigint IS NULL OR id < $3)
             ORDER BY id DESC LIMIT $4
             """
-        let scopeID = principal.tenantScopeID
-        let rows = try await client.query(sql, [scopeID, customerID, before, page.limit + 1])
+        let rows = try await client.withTransaction(in: Access.tenant(of: principal), readOnly: true) { connection in
+            if let customerID { try Access.requireVisible(principal, customerID: customerID, connection) }
+            return try connection.query(sql, [visible.bind, customerID, before, page.limit + 1])
+        }
         let events = try rows.map { row in
             AuditEvent(
                 id: try row.decode(0), occurredAt: try row.decode(1),

@@ -59,19 +59,6 @@ public struct Authority: Sendable, Equatable {
 }
 
 extension Principal {
-    /// Whether the principal may see a customer of `partnerID` under `distributorID`.
-    /// Anything it may not see answers `not_found`, like something that does not exist.
-    func canSee(customerID: UUID, partnerID: UUID, distributorID: UUID) -> Bool {
-        switch kind {
-        case .operator: true
-        case .distributor: id == distributorID
-        case .partner: id == partnerID
-        case .customer: id == customerID
-        }
-    }
-}
-
-extension Principal {
     /// Provisioning and key management are the platform operator's.
     func requireOperator() throws {
         guard kind == .operator else {

@@ -26,31 +26,29 @@ public struct Customers: Sendable {
             guard let id = UUID(uuidString: position) else { throw PartnerError.validation("cursor is not one this service returned") }
             return id
         }
-        let scope: String
-        switch principal.kind {
-        case .partner: scope = "c.partner_id = $1"
-        case .distributor: scope = "p.distributor_id = $1"
-        case .operator: scope = "$1::uuid IS NOT NULL"
-        case .customer: scope = "c.id = $1"
-        }
-        let rows = try await client.query("""
+        let visible = Access.customerFilter(principal, alias: "c", parameter: "$1")
+        let sql = """
             \(Self.selectSQL)
-            WHERE \(scope) AND ($2::text IS NULL OR c.status = $2) AND ($3::uuid IS NULL OR c.id > $3)
+            WHERE \(visible.sql) AND ($2::text IS NULL OR c.status = $2) AND ($3::uuid IS NULL OR c.id > $3)
             ORDER BY c.id LIMIT $4
-            """, [principal.id, status?.rawValue, after, page.limit + 1])
+            """
+        let rows = try await client.withTransaction(in: Access.tenant(of: principal), readOnly: true) { connection in
+            try connection.query(sql, [visible.bind, status?.rawValue, after, page.limit + 1])
+        }
         return page.page(try rows.map { try Self.customer($0, for: principal) }) { $0.id.uuidString }
     }
 
     /// One customer with its resource counts; another tenant's customer is `not_found`.
     public func get(_ principal: Principal, customerID: UUID) async throws -> Customer {
-        try await client.withConnection { connection in
+        try await client.withTransaction(in: Access.tenant(of: principal), readOnly: true) { connection in
             guard let row = try connection.query("\(Self.selectSQL) WHERE c.id = $1", [customerID]).first else {
                 throw PartnerError.notFound("the customer")
             }
             var customer = try Self.customer(row, for: principal)
-            guard principal.canSee(customerID: customer.id, partnerID: customer.partnerId, distributorID: customer.distributorId) else {
-                throw PartnerError.notFound("the customer")
-            }
+            guard Access.canSee(principal, customerID: customer.id, partnerID: customer.partnerId, distributorID: customer.distributorId)
+            else { throw PartnerError.notFound("the customer") }
+            // Its resources are read as the customer's own (row-level security, schema 0012).
+            try connection.name(.customer(customerID))
             let counts = try connection.query(
                 "SELECT billing_mode, state, count(*) FROM resources WHERE customer_id = $1 GROUP BY 1, 2", [customerID])
             var prepaid = ResourceCounts.zero.prepaid
@@ -68,16 +66,6 @@ public struct Customers: Sendable {
             customer.resourceCounts = ResourceCounts(prepaid: prepaid, payPerUse: payPerUse, total: total)
             return customer
         }
-    }
-
-    /// Throws `not_found` unless the caller may see the customer.
-    func requireVisible(_ principal: Principal, customerID: UUID) async throws {
-        let rows = try await client.query(
-            "SELECT c.partner_id, p.distributor_id FROM customers c JOIN partners p ON p.id = c.partner_id WHERE c.id = $1",
-            [customerID])
-        guard let row = rows.first,
-            principal.canSee(customerID: customerID, partnerID: try row.decode(0), distributorID: try row.decode(1))
-        else { throw PartnerError.notFound("the customer") }
     }
 
     static func customer(_ row: PostgresRow, for principal: Principal) throws -> Customer {

@@ -56,10 +56,9 @@ public struct Grants: Sendable {
             let rows = try connection.query("SELECT distributor_id FROM partners WHERE id = $1", [partnerID])
             guard let row = rows.first else { throw PartnerError.notFound("the partner") }
             let distributorID: UUID = try row.decode(0)
-            let visible = (principal.kind == .distributor && principal.id == distributorID)
-                || (principal.kind == .partner && principal.id == partnerID)
-                || principal.kind == .operator
-            guard visible else { throw PartnerError.notFound("the partner") }
+            guard Access.canSee(principal, partnerID: partnerID, distributorID: distributorID) else {
+                throw PartnerError.notFound("the partner")
+            }
             return try Self.permission(partnerID, connection)
         }
     }

@@ -127,12 +127,13 @@ extension ChangeContext {
 }
 
 extension PostgresClient {
-    /// A write transaction whose result is the request's answer: with an `Idempotency-Key`
-    /// the answer is stored as the transaction's last statement, so it commits with the work.
+    /// A write transaction in the caller's tenant whose result is the request's answer: with
+    /// an `Idempotency-Key` the answer is stored as the transaction's last statement, so it
+    /// commits with the work.
     func withTransaction<T: Encodable & Sendable>(
         answering context: ChangeContext, _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
-        try await withTransaction { connection in
+        try await withTransaction(in: Access.tenant(of: context.principal)) { connection in
             let value = try body(connection)
             try context.recordAnswer(value, connection)
             return value

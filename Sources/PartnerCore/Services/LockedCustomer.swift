@@ -15,23 +15,29 @@ struct LockedCustomer {
     /// Whether the acting principal has the verification-code setting on.
     var actorRequiresCode: Bool
 
-    static let lockSQL = """
-        SELECT c.status, c.partner_id, p.distributor_id, p.status, d.status,
-               COALESCE(p.retention_seconds, d.retention_seconds), p.verification_code_required, d.verification_code_required
-        FROM customers c
-        JOIN partners p ON p.id = c.partner_id
-        JOIN distributors d ON d.id = p.distributor_id
-        WHERE c.id = $1
-        FOR UPDATE OF c FOR SHARE OF p, d
-        """
+    /// The lock, restricted to the customers the principal sees (`Access`), so another
+    /// tenant's customer is never locked: it is `not_found` before any lock is taken.
+    static func lockSQL(visibleTo principal: Principal) -> (sql: String, bind: UUID) {
+        let visible = Access.customerFilter(principal, alias: "c", parameter: "$2")
+        return ("""
+            SELECT c.status, c.partner_id, p.distributor_id, p.status, d.status,
+                   COALESCE(p.retention_seconds, d.retention_seconds), p.verification_code_required, d.verification_code_required
+            FROM customers c
+            JOIN partners p ON p.id = c.partner_id
+            JOIN distributors d ON d.id = p.distributor_id
+            WHERE c.id = $1 AND \(visible.sql)
+            FOR UPDATE OF c FOR SHARE OF p, d
+            """, visible.bind)
+    }
 
     static func lock(_ customerID: UUID, for principal: Principal, _ connection: PostgresConnection) throws -> LockedCustomer {
-        guard let row = try connection.query(lockSQL, [customerID]).first else {
+        let (sql, visibleBind) = lockSQL(visibleTo: principal)
+        guard let row = try connection.query(sql, [customerID, visibleBind]).first else {
             throw PartnerError.notFound("the customer")
         }
         let partnerID: UUID = try row.decode(1)
         let distributorID: UUID = try row.decode(2)
-        guard principal.canSee(customerID: customerID, partnerID: partnerID, distributorID: distributorID) else {
+        guard Access.canSee(principal, customerID: customerID, partnerID: partnerID, distributorID: distributorID) else {
             throw PartnerError.notFound("the customer")
         }
         let granted: Bool = try connection.query(

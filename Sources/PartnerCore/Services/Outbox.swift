@@ -73,21 +73,22 @@ public struct Outbox: Sendable {
             txid = String(parts[0])
             afterID = id
         }
-        let scopeColumn = principal.tenantScopeColumn
+        let visible = Access.eventFilter(principal, parameter: "$1")
         // Ordered by the xid8 column itself: `txid::text` is selected under another name,
         // or ORDER BY would bind to the text and put 1000 before 999.
         let sql = """
             SELECT id, txid::text AS position_txid, type, occurred_at, customer_id, data FROM outbox_events
-            WHERE ($1::uuid IS NULL OR \(scopeColumn) = $1)
+            WHERE \(visible.sql)
               AND txid < $5::text::xid8
               AND (txid, id) > ($2::text::xid8, $3::bigint)
             ORDER BY txid, id LIMIT $4
             """
-        let scopeID = principal.tenantScopeID
-        let rows = try await client.withConnection { [txid, afterID] connection in
+        // The horizon is read in a statement of its own, after the tenant is named and before
+        // the rows; the barrier lock is held until the rows are read (the transaction's end).
+        let rows = try await client.withTransaction(in: Access.tenant(of: principal), readOnly: true) { [txid, afterID] connection in
             let horizon: String = try connection.query(Self.horizonSQL).single().decode(0)
             try connection.query(Self.barrierSQL, [Self.feedBarrier])
-            return try connection.query(sql, [scopeID, txid, afterID, page.limit + 1, horizon])
+            return try connection.query(sql, [visible.bind, txid, afterID, page.limit + 1, horizon])
         }
         var positions: [Int64: String] = [:]
         let events = try rows.map { row in

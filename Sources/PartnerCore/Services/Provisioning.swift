@@ -78,10 +78,12 @@ public struct Provisioning: Sendable {
             guard let partner = try connection.query("SELECT distributor_id FROM partners WHERE id = $1", [partnerID]).first else {
                 throw PartnerError.notFound("the partner")
             }
-            try connection.execute("INSERT INTO customers (id, partner_id, name) VALUES ($1, $2, $3)", [id, partnerID, name])
+            let distributorID: UUID = try partner.decode(0)
+            try connection.execute(
+                "INSERT INTO customers (id, partner_id, distributor_id, name) VALUES ($1, $2, $3, $4)", [id, partnerID, distributorID, name])
             try AuditLog.append(
                 connection, context, action: "customer.created", target: ("customer", id),
-                scope: TenantScope(distributorID: try partner.decode(0), partnerID: partnerID, customerID: id),
+                scope: TenantScope(distributorID: distributorID, partnerID: partnerID, customerID: id),
                 details: ["name": .string(name)])
             var customer = try Customers.customer(
                 try connection.query("\(Customers.selectSQL) WHERE c.id = $1", [id]).single(), for: context.principal)

@@ -66,10 +66,7 @@ public struct PurchaseGate: Sendable {
         """
 
     public func order(customerID: UUID, _ request: OrderRequest, context: ChangeContext) async throws -> OrderResult {
-        guard context.principal.kind == .customer, context.principal.id == customerID else {
-            if context.principal.kind == .customer { throw PartnerError.notFound("the customer") }
-            throw PartnerError(.forbidden, "only the customer places its own orders")
-        }
+        try Access.requireOwnCustomer(context.principal, customerID, "places its own orders")
         switch request {
         case .buy(let type, let billingMode, let termMonths, let spec):
             return try await buy(customerID, type: type, billingMode: billingMode, termMonths: termMonths, spec: spec, context: context)
@@ -190,10 +187,7 @@ public struct PurchaseGate: Sendable {
     static let usageSQL = "SELECT decided_state, recorded, deadline FROM record_usage($1, $2, $3::numeric)"
 
     public func recordUsage(customerID: UUID, resourceID: UUID, quantity: Double, context: ChangeContext) async throws -> UsageResult {
-        guard context.principal.kind == .customer, context.principal.id == customerID else {
-            if context.principal.kind == .customer { throw PartnerError.notFound("the customer") }
-            throw PartnerError(.forbidden, "only the customer reports its own usage")
-        }
+        try Access.requireOwnCustomer(context.principal, customerID, "reports its own usage")
         // Usage is stored as numeric(20, 6): a smaller quantity would round to 0 and break
         // the table's `quantity > 0` check.
         guard quantity.isFinite, quantity >= 0.000001, quantity <= 1e12 else {

@@ -27,12 +27,15 @@ public struct Resources: Sendable {
             guard let id = UUID(uuidString: position) else { throw PartnerError.validation("cursor is not one this service returned") }
             return id
         }
-        try await Customers(client: client).requireVisible(principal, customerID: customerID)
-        let rows = try await client.query("""
-            SELECT \(Self.returningColumns) FROM resources
-            WHERE customer_id = $1 AND ($2::text IS NULL OR state = $2) AND ($3::uuid IS NULL OR id > $3)
-            ORDER BY id LIMIT $4
-            """, [customerID, state?.rawValue, after, page.limit + 1])
+        let rows = try await client.withTransaction(in: Access.tenant(of: principal), readOnly: true) { connection in
+            try Access.requireVisible(principal, customerID: customerID, connection)
+            try connection.name(.customer(customerID))
+            return try connection.query("""
+                SELECT \(Self.returningColumns) FROM resources
+                WHERE customer_id = $1 AND ($2::text IS NULL OR state = $2) AND ($3::uuid IS NULL OR id > $3)
+                ORDER BY id LIMIT $4
+                """, [customerID, state?.rawValue, after, page.limit + 1])
+        }
         return page.page(try rows.map(Self.resource)) { $0.id.uuidString }
     }
 }

@@ -27,7 +27,7 @@ public struct Restrictions: Sendable {
 
     public func freeze(customerID: UUID, _ request: FreezeRequest, context: ChangeContext) async throws -> FreezeResult {
         let reason = try Self.validate(request)
-        return try await Self.settle(client.withTransaction { connection in
+        return try await Self.settle(client.withTransaction(in: Access.tenant(of: context.principal)) { connection in
             try Self.freeze(customerID, request, reason: reason, codes: codes, context: context, connection)
                 .answering(context, connection)
         })
@@ -41,7 +41,7 @@ public struct Restrictions: Sendable {
         try Self.validateBatch(customerIDs)
         try await verifyOnce(request.verificationCode, purpose: .freeze, context: context)
         return await Self.batch(customerIDs) { customerID in
-            try await Self.settle(client.withTransaction { connection in
+            try await Self.settle(client.withTransaction(in: Access.tenant(of: context.principal)) { connection in
                 try Self.once(customerID, context, connection) {
                     try Self.freeze(customerID, request, reason: reason, codes: nil, context: context, connection)
                 }
@@ -94,7 +94,7 @@ public struct Restrictions: Sendable {
     public func unfreeze(customerID: UUID, _ request: UnfreezeRequest, context: ChangeContext) async throws -> UnfreezeResult {
         let reason = try Validate.reason(request.reason)
         defer { refusals.forget(customerIDs: [customerID]) }
-        return try await Self.settle(client.withTransaction { connection in
+        return try await Self.settle(client.withTransaction(in: Access.tenant(of: context.principal)) { connection in
             try Self.unfreeze(customerID, request, reason: reason, codes: codes, context: context, connection)
                 .answering(context, connection)
         })
@@ -109,7 +109,7 @@ public struct Restrictions: Sendable {
         return await Self.batch(customerIDs) { customerID in
             // Each customer as soon as its own transaction is over, not when the batch is.
             defer { refusals.forget(customerIDs: [customerID]) }
-            return try await Self.settle(client.withTransaction { connection in
+            return try await Self.settle(client.withTransaction(in: Access.tenant(of: context.principal)) { connection in
                 try Self.once(customerID, context, connection) {
                     try Self.unfreeze(customerID, request, reason: reason, codes: nil, context: context, connection)
                 }

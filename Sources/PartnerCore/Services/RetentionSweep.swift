@@ -103,7 +103,9 @@ public struct RetentionSweep: Sendable {
             Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         }
         if options.dryRun {
-            let row = try await client.query(Self.countSQL, [options.warningWindow]).single()
+            let row = try await client.withTransaction(in: .all, readOnly: true) { connection in
+                try connection.query(Self.countSQL, [options.warningWindow]).single()
+            }
             report.due = try row.decode(0)
             report.warned = try row.decode(1)
             report.seconds = seconds(clock.now - start)
@@ -119,7 +121,11 @@ public struct RetentionSweep: Sendable {
         phases: for phase in phases {
             while true {
                 let listing: [(any PostgresEncodable)?] = phase.window.map { [Self.customersPerPass, $0] } ?? [Self.customersPerPass]
-                let customers = try await client.query(phase.customers, listing).map { try $0.decode(0, as: UUID.self) }
+                // The sweep's explicit path to every tenant: it lists customers with work; each
+                // batch function then names its one customer.
+                let customers = try await client.withTransaction(in: .all, readOnly: true) { connection in
+                    try connection.query(phase.customers, listing).map { try $0.decode(0, as: UUID.self) }
+                }
                 var progressed = false
                 for customer in customers {
                     while true {

@@ -28,7 +28,7 @@ public struct Settings: Sendable {
         let principal = context.principal
         let table = try Self.table(for: principal)
         let codes = self.codes
-        let settled = try await client.withTransaction { connection -> Restrictions.Settled<CallerSettings> in
+        let settled = try await client.withTransaction(in: Access.tenant(of: principal)) { connection -> Restrictions.Settled<CallerSettings> in
             guard let current = try connection.query(
                 "SELECT verification_code_required FROM \(table) WHERE id = $1 FOR UPDATE", [principal.id]).first
             else { throw PartnerError.notFound("the account") }

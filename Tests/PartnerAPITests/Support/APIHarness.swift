@@ -12,6 +12,9 @@ import TestSupport
 /// the router of `buildRouter` driven in-process. Set-up goes through the services (fast, and
 /// not what is under test); the behaviour under test goes through HTTP; the database is read
 /// directly to check what a request did or did not change.
+///
+/// The services connect as the application role, as in production, so row-level security
+/// holds under every API test; `client` is the admin's, for checks and for set-up in SQL.
 struct API: Sendable {
     let database: TestDatabase
     let client: PostgresClient
@@ -158,17 +161,34 @@ private func runAPI<T: Sendable>(
     codeResendInterval: TimeInterval, maximumBodySize: Int, rateLimitPerSecond: Double,
     _ body: @escaping @Sendable (API) async throws -> T
 ) async throws -> T {
-    try await withTestDatabase(maximumConnections: 4) { (database, client) async throws -> T in
-        let services = PartnerServices(client: client, codeDelivery: .response, codeResendInterval: codeResendInterval)
-        var configuration = APIConfiguration(codeDelivery: .response, maximumBodySize: maximumBodySize)
-        configuration.rateLimitPerSecond = rateLimitPerSecond
-        configuration.rateLimitBurst = rateLimitPerSecond * 2
-        let app = Application(router: buildRouter(configuration: configuration, services: services))
-        let operatorKey = try await services.apiKeys.createOperator(name: "Test operator")
-        return try await app.test(.router) { http in
-            try await body(API(
-                database: database, client: client, services: services, http: http,
-                operatorID: operatorKey.principalId, operatorToken: operatorKey.token))
+    try await withTestDatabase(maximumConnections: 2) { (database, client) async throws -> T in
+        let application = try await database.applicationClient(maximumConnections: 4)
+        do {
+            let value = try await runApp(
+                database, admin: client, application: application, codeResendInterval: codeResendInterval,
+                maximumBodySize: maximumBodySize, rateLimitPerSecond: rateLimitPerSecond, body)
+            await application.shutdown()
+            return value
+        } catch {
+            await application.shutdown()
+            throw error
         }
+    }
+}
+
+private func runApp<T: Sendable>(
+    _ database: TestDatabase, admin client: PostgresClient, application: PostgresClient, codeResendInterval: TimeInterval,
+    maximumBodySize: Int, rateLimitPerSecond: Double, _ body: @escaping @Sendable (API) async throws -> T
+) async throws -> T {
+    let services = PartnerServices(client: application, codeDelivery: .response, codeResendInterval: codeResendInterval)
+    var configuration = APIConfiguration(codeDelivery: .response, maximumBodySize: maximumBodySize)
+    configuration.rateLimitPerSecond = rateLimitPerSecond
+    configuration.rateLimitBurst = rateLimitPerSecond * 2
+    let app = Application(router: buildRouter(configuration: configuration, services: services))
+    let operatorKey = try await services.apiKeys.createOperator(name: "Test operator")
+    return try await app.test(.router) { http in
+        try await body(API(
+            database: database, client: client, services: services, http: http,
+            operatorID: operatorKey.principalId, operatorToken: operatorKey.token))
     }
 }

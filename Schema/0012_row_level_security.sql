@@ -16,14 +16,29 @@
 -- Only partner_app is subject to the policies; the schema owner (migrations, tests' set-up)
 -- is not.
 
-ALTER TABLE customers ADD COLUMN distributor_id uuid;
-UPDATE customers c SET distributor_id = p.distributor_id FROM partners p WHERE p.id = c.partner_id;
-ALTER TABLE customers ALTER COLUMN distributor_id SET NOT NULL;
+-- On Citus: one connection per node, so the backfills below may read what the DDL changed
+-- in this transaction (a placeholder setting on plain PostgreSQL).
+SELECT set_config('citus.multi_shard_modify_mode', 'sequential', true);
 
-ALTER TABLE restrictions ADD COLUMN partner_id uuid, ADD COLUMN distributor_id uuid;
-UPDATE restrictions r SET partner_id = c.partner_id, distributor_id = c.distributor_id
-FROM customers c WHERE c.id = r.customer_id;
-ALTER TABLE restrictions ALTER COLUMN partner_id SET NOT NULL, ALTER COLUMN distributor_id SET NOT NULL;
+-- Each statement on its own (EXECUTE): Citus sends some ALTER TABLE forms to the shards with
+-- the text of the whole query, which here is the whole file.
+DO $$
+DECLARE
+    statement text;
+BEGIN
+    FOREACH statement IN ARRAY ARRAY[
+        'ALTER TABLE customers ADD COLUMN distributor_id uuid',
+        'UPDATE customers c SET distributor_id = p.distributor_id FROM partners p WHERE p.id = c.partner_id',
+        'ALTER TABLE customers ALTER COLUMN distributor_id SET NOT NULL',
+        'ALTER TABLE restrictions ADD COLUMN partner_id uuid, ADD COLUMN distributor_id uuid',
+        'UPDATE restrictions r SET partner_id = c.partner_id, distributor_id = c.distributor_id
+         FROM customers c WHERE c.id = r.customer_id',
+        'ALTER TABLE restrictions ALTER COLUMN partner_id SET NOT NULL, ALTER COLUMN distributor_id SET NOT NULL'
+    ] LOOP
+        EXECUTE statement;
+    END LOOP;
+END
+$$;
 
 -- Names the transaction's tenant (see above). On Citus the settings are SET LOCAL
 -- statements, which Citus sends on to the workers (citus.propagate_set_commands = local,
@@ -45,6 +60,14 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
         EXECUTE format('SET LOCAL partner.tenant_kind = %L', p_kind);
         EXECUTE format('SET LOCAL partner.tenant_id = %L', coalesce(p_id::text, ''));
+        -- Inside a one-statement function call Citus runs a read-only router query outside
+        -- the coordinated transaction, on a connection that never got the SET LOCALs (it
+        -- would see no rows). A row lock on the customer starts that transaction on the
+        -- customer's worker, settings first, and every later statement there joins it. (A
+        -- read-only transaction is the services' own BEGIN block, where reads join it anyway.)
+        IF p_kind = 'customer' AND current_setting('transaction_read_only') = 'off' THEN
+            PERFORM 1 FROM customers WHERE id = p_id FOR KEY SHARE;
+        END IF;
     ELSE
         PERFORM set_config('partner.tenant_kind', p_kind, true);
         PERFORM set_config('partner.tenant_id', coalesce(p_id::text, ''), true);
@@ -330,5 +353,58 @@ BEGIN
                 jsonb_build_object('resource_ids', v_event.ids, 'restriction_id', v_event.restriction), p_customer);
     END LOOP;
     RETURN cardinality(v_ids);
+END
+$$;
+
+-- Bulk provisioning (up to 10^5 resources) in one call. On plain PostgreSQL one set-based
+-- INSERT … SELECT. On Citus such an insert runs through the coordinator as a COPY, which
+-- PostgreSQL refuses under row-level security, so there the rows go in as multi-row
+-- INSERT … VALUES of 1,000 rows: each routes to the customer's shard (one phase). Answers
+-- the customer's status, partner, distributor, the resources created and the smallest new
+-- id; no row: no such customer; nothing is created for a frozen one.
+CREATE FUNCTION provision_resources(
+    p_customer uuid, p_type text, p_billing_mode text, p_expires_at timestamptz, p_count integer, p_data_bytes bigint
+) RETURNS TABLE (status text, partner_id uuid, distributor_id uuid, created bigint, first_id text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_status text;
+    v_partner uuid;
+    v_distributor uuid;
+    v_ids uuid[];
+    v_first text;
+    v_done integer;
+BEGIN
+    SELECT c.status, c.partner_id, c.distributor_id INTO v_status, v_partner, v_distributor
+    FROM customers c WHERE c.id = p_customer FOR SHARE OF c;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    IF v_status = 'frozen' THEN
+        RETURN QUERY SELECT v_status, v_partner, v_distributor, 0::bigint, NULL::text;
+        RETURN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+        RETURN QUERY
+        WITH made AS (
+            INSERT INTO resources (customer_id, type, billing_mode, expires_at)
+            SELECT p_customer, p_type, p_billing_mode, p_expires_at FROM generate_series(1, p_count)
+            RETURNING resources.customer_id, resources.id
+        ), data AS (
+            INSERT INTO resource_data (customer_id, resource_id, size_bytes)
+            SELECT made.customer_id, made.id, p_data_bytes FROM made
+        )
+        SELECT v_status, v_partner, v_distributor, (SELECT count(*) FROM made), (SELECT min(made.id::text) FROM made);
+        RETURN;
+    END IF;
+    FOR v_done IN 0 .. p_count - 1 BY 1000 LOOP
+        SELECT array_agg(gen_random_uuid()) INTO v_ids FROM generate_series(1, least(1000, p_count - v_done));
+        EXECUTE 'INSERT INTO resources (customer_id, id, type, billing_mode, expires_at) VALUES '
+            || (SELECT string_agg(format('(%L::uuid, %L::uuid, %L, %L, %L::timestamptz)', p_customer, i, p_type, p_billing_mode, p_expires_at), ', ')
+                FROM unnest(v_ids) i);
+        EXECUTE 'INSERT INTO resource_data (customer_id, resource_id, size_bytes) VALUES '
+            || (SELECT string_agg(format('(%L::uuid, %L::uuid, %s)', p_customer, i, p_data_bytes), ', ') FROM unnest(v_ids) i);
+        v_first := least(v_first, (SELECT min(i::text) FROM unnest(v_ids) i));
+    END LOOP;
+    RETURN QUERY SELECT v_status, v_partner, v_distributor, p_count::bigint, v_first;
 END
 $$;

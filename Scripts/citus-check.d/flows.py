@@ -16,6 +16,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "reliability.d"
 from api import API  # noqa: E402
 
 port, operator_token, url, binary = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+# The binary (the sweep, the CLI) runs as the application role when citus-check says so.
+APP_URL = os.environ.get("APP_DATABASE_URL", url)
 api = API(port, operator_token)
 results = []
 
@@ -38,7 +40,7 @@ def on_workers(sql):
 
 def cli(*args, env=None):
     return subprocess.run([binary, *args], check=True, capture_output=True, text=True,
-                          env={**os.environ, "DATABASE_URL": url, **(env or {})}).stdout
+                          env={**os.environ, "DATABASE_URL": APP_URL, **(env or {})}).stdout
 
 
 def check(name, fn):
@@ -159,9 +161,14 @@ def settings_and_codes():
     again = api.call("POST", "/v1/verification-codes", {"purpose": "freeze"}, token=partner_token)[0]
     done = api.call("POST", f"/v1/customers/{customer}/freeze",
                     {"reason": "x", "agreement_accepted": True, "verification_code": code}, token=partner_token)[0]
-    api.must("PATCH", "/v1/settings", {"verification_code_required": False}, token=partner_token)
-    ok = (missing, wrong, again, done) == (422, 422, 429, 200)
-    return f"no code {missing}, wrong {wrong}, resend too soon {again}, right code {done}", ok
+    # Turning codes off takes a code of its own purpose.
+    off_without = api.call("PATCH", "/v1/settings", {"verification_code_required": False}, token=partner_token)[0]
+    settings_code = api.must("POST", "/v1/verification-codes", {"purpose": "settings"}, token=partner_token)["code"]
+    off = api.call("PATCH", "/v1/settings", {"verification_code_required": False, "verification_code": settings_code},
+                   token=partner_token)[0]
+    ok = (missing, wrong, again, done, off_without, off) == (422, 422, 429, 200, 422, 200)
+    return (f"no code {missing}, wrong {wrong}, resend too soon {again}, right code {done}, "
+            f"setting off without a code {off_without}, with a settings code {off}"), ok
 
 
 check("settings and verification codes", settings_and_codes)
@@ -300,7 +307,7 @@ def two_sweepers():
         api.must("POST", f"/v1/customers/{c}/freeze", {"reason": "sweep", "agreement_accepted": True}, token=distributor_token)
     ids = ",".join(f"'{c}'" for c in customers)
     runs = [subprocess.Popen([binary, "retention-sweep", "--json", "--batch-size", "50"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                             text=True, env={**os.environ, "DATABASE_URL": url}) for _ in range(2)]
+                             text=True, env={**os.environ, "DATABASE_URL": APP_URL}) for _ in range(2)]
     reports = [json.loads(r.communicate()[0]) for r in runs]
     released = psql(f"SELECT count(*) FROM resources WHERE customer_id IN ({ids}) AND state = 'released'")
     audited = psql(f"""SELECT count(*), count(DISTINCT target_id) FROM audit_events

@@ -78,11 +78,14 @@ public struct APIKeys: Sendable {
             customerID: try row.decode(2, as: UUID?.self))
     }
 
+    /// The key and its principal from the tenant tables above customers (reference tables on
+    /// Citus, no row-level security): a customer's own row is read by a second statement, in
+    /// a transaction naming that customer.
     static let authenticateSQL = """
         SELECT k.principal_kind, k.principal_id,
-               COALESCE(d.id, p.distributor_id, cp.distributor_id) AS distributor_id,
-               COALESCE(p.id, c.partner_id) AS partner_id,
-               (o.id IS NOT NULL OR d.id IS NOT NULL OR p.id IS NOT NULL OR c.id IS NOT NULL) AS principal_exists,
+               COALESCE(d.id, p.distributor_id) AS distributor_id,
+               p.id AS partner_id,
+               (o.id IS NOT NULL OR d.id IS NOT NULL OR p.id IS NOT NULL OR k.principal_kind = 'customer') AS principal_exists,
                (d.status = 'suspended' OR p.status = 'suspended' OR pd.status = 'suspended') AS suspended,
                k.id
         FROM api_keys k
@@ -90,8 +93,6 @@ public struct APIKeys: Sendable {
         LEFT JOIN distributors d ON k.principal_kind = 'distributor' AND d.id = k.principal_id
         LEFT JOIN partners p ON k.principal_kind = 'partner' AND p.id = k.principal_id
         LEFT JOIN distributors pd ON pd.id = p.distributor_id
-        LEFT JOIN customers c ON k.principal_kind = 'customer' AND c.id = k.principal_id
-        LEFT JOIN partners cp ON cp.id = c.partner_id
         WHERE k.token_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
         """
 
@@ -110,16 +111,20 @@ public struct APIKeys: Sendable {
 
     /// The principal behind a token's digest, or `nil` for an unknown, revoked or expired key.
     public func authenticate(digest: Data) async throws -> AuthenticatedKey? {
-        // Key lookup is one of the explicit paths to every tenant's rows: it finds whose key it is.
-        let rows = try await client.withTransaction(in: .all, readOnly: true) { connection in
-            try connection.query(Self.authenticateSQL, [digest])
-        }
+        let rows = try await client.query(Self.authenticateSQL, [digest])
         guard let row = rows.first, try row.decode(4, as: Bool.self),
             let kind = Principal.Kind(rawValue: try row.decode(0))
         else { return nil }
+        let id: UUID = try row.decode(1)
         var principal = Principal(
-            kind: kind, id: try row.decode(1), distributorID: try row.decode(2, as: UUID?.self),
-            partnerID: try row.decode(3, as: UUID?.self))
+            kind: kind, id: id, distributorID: try row.decode(2, as: UUID?.self), partnerID: try row.decode(3, as: UUID?.self))
+        if kind == .customer {
+            // The customer reads its own row: row-level security names it, nothing wider.
+            guard let owners = try await client.withTransaction(in: .customer(id), readOnly: true, { connection in
+                try connection.query(Access.ownersSQL, [id]).first.map { (try $0.decode(0, as: UUID.self), try $0.decode(1, as: UUID.self)) }
+            }) else { return nil }
+            principal = Principal(kind: .customer, id: id, distributorID: owners.1, partnerID: owners.0)
+        }
         principal.isSuspended = try row.decode(5, as: Bool?.self) ?? false
         return AuthenticatedKey(keyID: try row.decode(6), principal: principal)
     }

@@ -72,12 +72,17 @@ public struct Idempotency: Sendable {
     }
 
     /// Deletes records (and batch outcomes) older than `maximumAge`: run by the retention sweep.
+    /// Each table is read before it is written: on Citus a delete over every shard commits in
+    /// two phases even when it deletes nothing, so it only runs when there is something old.
     public static func purge(_ client: PostgresClient, olderThanSeconds maximumAge: Double = 86_400) async throws -> Int {
-        let keys = try await client.query(
-            "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)", [maximumAge]).affectedRows
-        let items = try await client.query(
-            "DELETE FROM idempotency_batch_items WHERE created_at < now() - make_interval(secs => $1)", [maximumAge]).affectedRows
-        return keys + items
+        var purged = 0
+        for table in ["idempotency_keys", "idempotency_batch_items"] {
+            let old = "\(table) WHERE created_at < now() - make_interval(secs => $1)"
+            guard try await client.query("SELECT EXISTS (SELECT 1 FROM \(old))", [maximumAge]).single().decode(0, as: Bool.self)
+            else { continue }
+            purged += try await client.query("DELETE FROM \(old)", [maximumAge]).affectedRows
+        }
+        return purged
     }
 }
 

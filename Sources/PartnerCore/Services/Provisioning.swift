@@ -92,25 +92,13 @@ public struct Provisioning: Sendable {
         }
     }
 
-    /// Inserts `count` identical resources (and their data rows) in one set-based statement.
+    /// Inserts `count` identical resources (and their data rows) in one call of
+    /// `provision_resources` (schema 0012): one set-based statement on PostgreSQL, chunks of
+    /// 1,000-row INSERT … VALUES on Citus (where an INSERT … SELECT is a COPY, refused under
+    /// row-level security).
     static let createResourcesSQL = """
-        WITH customer AS (
-            SELECT c.id, c.status, c.partner_id, p.distributor_id
-            FROM customers c JOIN partners p ON p.id = c.partner_id
-            WHERE c.id = $1
-            FOR SHARE OF c
-        ), created AS (
-            INSERT INTO resources (customer_id, type, billing_mode, expires_at)
-            SELECT customer.id, $2, $3, $4 FROM customer, generate_series(1, $5::integer)
-            WHERE customer.status <> 'frozen'
-            RETURNING customer_id, id
-        ), data AS (
-            INSERT INTO resource_data (customer_id, resource_id, size_bytes)
-            SELECT customer_id, id, $6 FROM created
-        )
-        SELECT customer.status, customer.partner_id, customer.distributor_id,
-               (SELECT count(*) FROM created), (SELECT min(id::text) FROM created)
-        FROM customer
+        SELECT status, partner_id, distributor_id, created, first_id
+        FROM provision_resources($1, $2, $3, $4, $5::integer, $6)
         """
 
     public func createResources(customerID: UUID, _ request: ResourceProvisioning, context: ChangeContext) async throws -> ProvisionedResources {

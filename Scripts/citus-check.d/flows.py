@@ -322,5 +322,29 @@ def two_sweepers():
 
 check("two sweepers at once (CLI)", two_sweepers)
 
+
+
+def row_level_security():
+    """As the application role, a transaction sees only the tenant it names, on the workers too."""
+    customer = psql("SELECT customer_id FROM resources GROUP BY customer_id ORDER BY count(*) DESC LIMIT 1")
+    own = int(psql(f"SELECT count(*) FROM resources WHERE customer_id = '{customer}'"))
+    total = int(psql("SELECT count(*) FROM resources"))
+
+    def visible(*naming):
+        commands = ["BEGIN", *naming, "SELECT count(*) AS visible FROM resources", "COMMIT"]
+        args = [arg for command in commands for arg in ("-c", command)]
+        out = subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", APP_URL, *args],
+                             check=True, capture_output=True, text=True).stdout.split()
+        return int([line for line in out if line.isdigit()][-1])
+
+    nothing = visible()
+    named = visible(f"SELECT name_tenant('customer', '{customer}')")
+    everything = visible("SELECT name_tenant('all', NULL)")
+    ok = APP_URL != url and nothing == 0 and named == own and everything == total and own < total
+    return f"named nothing {nothing}, one customer {named} of its {own}, all {everything} of {total}", ok
+
+
+check("row-level security on the workers (as partner_app)", row_level_security)
+
 failed = [r for r in results if not r[2]]
 sys.exit(1 if failed else 0)

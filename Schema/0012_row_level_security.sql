@@ -42,22 +42,14 @@ $$;
 
 -- Names the transaction's tenant (see above). On Citus the settings are SET LOCAL
 -- statements, which Citus sends on to the workers (citus.propagate_set_commands = local,
--- set for partner_app below); on plain PostgreSQL set_config does the same, cheaper.
-CREATE FUNCTION name_tenant(p_kind text, p_id uuid) RETURNS void LANGUAGE plpgsql AS $$
+-- set for partner_app below); on plain PostgreSQL set_config does the same, cheaper. The
+-- body is chosen here, once: the buy calls this on every purchase.
+DO $outer$
 DECLARE
-    v_kind text := nullif(current_setting('partner.tenant_kind', true), '');
-    v_id uuid := nullif(current_setting('partner.tenant_id', true), '')::uuid;
+    v_settings text;
 BEGIN
-    IF p_kind NOT IN ('all', 'distributor', 'partner', 'customer') OR (p_kind <> 'all' AND p_id IS NULL) THEN
-        RAISE EXCEPTION 'name_tenant: no tenant %/%', p_kind, p_id USING ERRCODE = '22023';
-    END IF;
-    IF v_kind IS NOT NULL AND v_kind <> 'all' AND NOT (p_kind = v_kind AND p_id = v_id) THEN
-        -- Narrowing: only to a customer the current tenant sees (the policy decides).
-        IF p_kind <> 'customer' OR NOT EXISTS (SELECT 1 FROM customers WHERE id = p_id) THEN
-            RAISE EXCEPTION 'name_tenant: % % cannot name % %', v_kind, v_id, p_kind, p_id USING ERRCODE = '42501';
-        END IF;
-    END IF;
     IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+        v_settings := $citus$
         EXECUTE format('SET LOCAL partner.tenant_kind = %L', p_kind);
         EXECUTE format('SET LOCAL partner.tenant_id = %L', coalesce(p_id::text, ''));
         -- Inside a one-statement function call Citus runs a read-only router query outside
@@ -68,12 +60,33 @@ BEGIN
         IF p_kind = 'customer' AND current_setting('transaction_read_only') = 'off' THEN
             PERFORM 1 FROM customers WHERE id = p_id FOR KEY SHARE;
         END IF;
+        $citus$;
     ELSE
-        PERFORM set_config('partner.tenant_kind', p_kind, true);
-        PERFORM set_config('partner.tenant_id', coalesce(p_id::text, ''), true);
+        v_settings := $plain$
+        PERFORM set_config('partner.tenant_kind', p_kind, true), set_config('partner.tenant_id', coalesce(p_id::text, ''), true);
+        $plain$;
     END IF;
+    EXECUTE format($create$
+CREATE FUNCTION name_tenant(p_kind text, p_id uuid) RETURNS void LANGUAGE plpgsql AS $body$
+DECLARE
+    v_kind text := nullif(current_setting('partner.tenant_kind', true), '');
+BEGIN
+    IF p_kind NOT IN ('all', 'distributor', 'partner', 'customer') OR (p_kind <> 'all' AND p_id IS NULL) THEN
+        RAISE EXCEPTION 'name_tenant: no tenant %%/%%', p_kind, p_id USING ERRCODE = '22023';
+    END IF;
+    -- Narrowing: only to a customer the current tenant sees (the policy decides).
+    IF v_kind IS NOT NULL AND v_kind <> 'all'
+       AND NOT (p_kind = v_kind AND p_id = nullif(current_setting('partner.tenant_id', true), '')::uuid) THEN
+        IF p_kind <> 'customer' OR NOT EXISTS (SELECT 1 FROM customers WHERE id = p_id) THEN
+            RAISE EXCEPTION 'name_tenant: %% cannot name %% %%', v_kind, p_kind, p_id USING ERRCODE = '42501';
+        END IF;
+    END IF;
+    %s
 END
-$$;
+$body$
+$create$, v_settings);
+END
+$outer$;
 
 DO $$
 DECLARE

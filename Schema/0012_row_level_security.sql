@@ -88,11 +88,18 @@ $create$, v_settings);
 END
 $outer$;
 
+-- The policies read the two settings. On plain PostgreSQL each read is a scalar subquery,
+-- which the planner runs once per statement (an InitPlan) instead of once per row: a freeze
+-- updates 100,000 rows in one statement. Citus refuses subqueries in policies, so there
+-- the settings are read row by row.
 DO $$
 DECLARE
     t text;
-    v_kind constant text := $k$current_setting('partner.tenant_kind', true)$k$;
-    v_id constant text := $k$nullif(current_setting('partner.tenant_id', true), '')::uuid$k$;
+    v_citus constant boolean := EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus');
+    v_kind constant text := CASE WHEN v_citus THEN $k$current_setting('partner.tenant_kind', true)$k$
+                                 ELSE $k$(SELECT current_setting('partner.tenant_kind', true))$k$ END;
+    v_id constant text := CASE WHEN v_citus THEN $k$nullif(current_setting('partner.tenant_id', true), '')::uuid$k$
+                               ELSE $k$(SELECT nullif(current_setting('partner.tenant_id', true), '')::uuid)$k$ END;
 BEGIN
     -- Tables of one customer's rows: the customer, or everything.
     FOREACH t IN ARRAY ARRAY['resources', 'resource_data', 'orders', 'usage_records'] LOOP
@@ -117,7 +124,11 @@ END
 $$;
 
 -- The customer's writes name their customer first (schema 0010's functions, otherwise
--- unchanged but for the restriction's partner and distributor).
+-- unchanged but for the restriction's partner and distributor). The sweep's two batch
+-- functions are its explicit path instead: they run as the schema owner (SECURITY DEFINER,
+-- a fixed search_path), to whom the policies do not apply, and touch only the customer they
+-- are given; row-level security cost the release a quarter of its rate (12,595 against
+-- 16,538 rows/s for the raw batches, Scripts/bench).
 CREATE OR REPLACE FUNCTION buy_resource(
     p_customer uuid, p_resource uuid, p_type text, p_billing_mode text, p_spec jsonb, p_months integer,
     p_order uuid, p_request_id text
@@ -281,14 +292,13 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION warn_retention_batch(p_customer uuid, p_limit integer, p_window double precision)
-RETURNS integer LANGUAGE plpgsql AS $$
+RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     v_ids uuid[];
     v_first timestamptz;
     v_partner uuid;
     v_distributor uuid;
 BEGIN
-    PERFORM name_tenant('customer', p_customer);
     WITH soon AS (
         SELECT r.id FROM resources r
         WHERE r.customer_id = p_customer AND r.state = 'frozen' AND r.retention_warned_at IS NULL
@@ -315,7 +325,7 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION release_retention_batch(p_customer uuid, p_limit integer)
-RETURNS integer LANGUAGE plpgsql AS $$
+RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     v_ids uuid[];
     v_restrictions uuid[];
@@ -324,7 +334,6 @@ DECLARE
     v_distributor uuid;
     v_event record;
 BEGIN
-    PERFORM name_tenant('customer', p_customer);
     WITH due AS (
         SELECT r.id FROM resources r
         WHERE r.customer_id = p_customer AND r.state = 'frozen' AND r.retention_until <= now()
@@ -421,3 +430,6 @@ BEGIN
     RETURN QUERY SELECT v_status, v_partner, v_distributor, p_count::bigint, v_first;
 END
 $$;
+
+REVOKE ALL ON FUNCTION warn_retention_batch(uuid, integer, double precision), release_retention_batch(uuid, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION warn_retention_batch(uuid, integer, double precision), release_retention_batch(uuid, integer) TO partner_app;

@@ -179,6 +179,24 @@ def test_verification_code_flow(console: Console, world: World):
     console.wait_success_notice()
     console.wait_row_status(customer["id"], "normal")
 
+    # Turning the requirement off takes a code of its own (purpose settings).
+    console.find('.sidenav [data-nav="settings"]').click()
+    console.visible("#view-settings")
+    console.wait_text("#setting-code-state", "On")
+    console.find(".switch").click()
+    assert console.find("#settings-code-field").is_displayed()
+    console.find("#settings-save").click()
+    console.wait_text("#settings-error", "verification code")
+    assert world.api.call(partner.token, "GET", "/v1/settings")["verification_code_required"] is True
+    console.find("#settings-send-code").click()
+    settings_code = console.visible("#settings-code-demo code").text
+    console.find("#settings-code").send_keys(settings_code)
+    console.find("#settings-save").click()
+    console.wait_text("#notice-text", "Settings saved.")
+    console.wait_text("#setting-code-state", "Off")
+    console.shot("setting-off-with-code")
+    assert world.api.call(partner.token, "GET", "/v1/settings")["verification_code_required"] is False
+
 
 def test_unfreeze_through_the_dialog(console: Console, world: World):
     partner = world.new_partner(granted=True)

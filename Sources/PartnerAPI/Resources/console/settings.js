@@ -1,6 +1,6 @@
 // settings.js — the caller's own setting: whether its restrictions need a verification code.
 import { api } from './api.js';
-import { byId, setMessage, notify } from './dom.js';
+import { append, byId, clear, el, setMessage, notify } from './dom.js';
 
 const state = { saved: null, seq: 0 };
 
@@ -15,6 +15,43 @@ function render(required) {
   byId('setting-code').checked = required;
   byId('setting-code-state').textContent = describe(required);
   byId('settings-save').disabled = true;
+  showCodeField(false);
+}
+
+// Turning the requirement off takes a verification code of purpose `settings`: otherwise a
+// stolen key could switch off the very check meant to stop it.
+function showCodeField(show) {
+  byId('settings-code-field').hidden = !show;
+  if (!show) {
+    byId('settings-code').value = '';
+    byId('settings-code-demo').hidden = true;
+  }
+}
+
+async function sendCode() {
+  const button = byId('settings-send-code');
+  const hint = byId('settings-code-hint');
+  const demo = byId('settings-code-demo');
+  button.disabled = true;
+  demo.hidden = true;
+  setMessage(byId('settings-error'), '');
+  hint.textContent = 'Sending the code…';
+  try {
+    const issued = await api.post('/v1/verification-codes', { purpose: 'settings' });
+    hint.textContent = 'Code sent.';
+    if (issued && typeof issued.code === 'string' && issued.code) {
+      // Demo delivery: show the code, never type it in for the user.
+      clear(demo);
+      append(demo, 'Demo delivery: your code is ', el('code', { text: issued.code }));
+      demo.hidden = false;
+    }
+    byId('settings-code').focus();
+  } catch (error) {
+    hint.textContent = '';
+    setMessage(byId('settings-error'), error.message);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 async function load() {
@@ -46,7 +83,10 @@ async function save(event) {
   toggle.disabled = true;
   setMessage(byId('settings-error'), '');
   try {
-    const settings = await api.patch('/v1/settings', { verification_code_required: wanted });
+    const body = { verification_code_required: wanted };
+    const code = byId('settings-code').value.trim();
+    if (!wanted && code) body.verification_code = code;
+    const settings = await api.patch('/v1/settings', body);
     render(Boolean(settings.verification_code_required));
     notify('Settings saved.', 'success', describe(Boolean(settings.verification_code_required)));
   } catch (error) {
@@ -60,8 +100,11 @@ async function save(event) {
 export function initSettings() {
   byId('settings-form').addEventListener('submit', save);
   byId('setting-code').addEventListener('change', (event) => {
-    byId('settings-save').disabled = event.currentTarget.checked === state.saved;
+    const wanted = event.currentTarget.checked;
+    byId('settings-save').disabled = wanted === state.saved;
+    showCodeField(state.saved === true && !wanted);
   });
+  byId('settings-send-code').addEventListener('click', sendCode);
 }
 
 export function showSettings() {
@@ -74,4 +117,5 @@ export function resetSettings() {
   byId('setting-code').checked = false;
   byId('setting-code-state').textContent = '';
   setMessage(byId('settings-error'), '');
+  showCodeField(false);
 }

@@ -4,9 +4,10 @@
 -- A transaction names its tenant with name_tenant(kind, id): `all` (the operator, the
 -- retention sweep and key lookup: their explicit paths), a distributor, a partner or a
 -- customer. The settings it writes (partner.tenant_kind, partner.tenant_id) last until the
--- transaction ends; a transaction that names nothing sees no row. Once named, a transaction
--- may only narrow to one customer its tenant sees (a partner's freeze names the customer it
--- locked), so no later statement can widen what the first decided.
+-- transaction ends; a transaction that names nothing sees no row. Once named, name_tenant
+-- only narrows to one customer its tenant sees (a partner's freeze names the customer it
+-- locked). The wall is against SQL that forgets its tenant filter: the settings are plain
+-- custom settings, so SQL run as partner_app could still set them itself.
 --
 -- Policies compare columns with the settings and nothing else: Citus refuses subqueries in
 -- policies on distributed tables. So customers carry their distributor and restrictions

@@ -24,7 +24,8 @@ struct RateLimitMiddleware: RouterMiddleware {
 }
 
 /// Token buckets by key id. Buckets exist only for keys that authenticated, so their number
-/// is bounded by the installation's keys; full buckets are dropped when the table grows.
+/// is bounded by the installation's keys; when the table grows past `pruneAbove`, buckets
+/// idle long enough to be full again are dropped (a dropped bucket comes back full).
 final class RateLimiter: Sendable {
     private struct Bucket {
         var tokens: Double
@@ -52,7 +53,10 @@ final class RateLimiter: Sendable {
             bucket.updated = now
             defer {
                 buckets[key] = bucket
-                if buckets.count > Self.pruneAbove { buckets = buckets.filter { $0.value.tokens < burst } }
+                if buckets.count > Self.pruneAbove {
+                    let refill = Duration.milliseconds(Int64(burst / rate * 1000))
+                    buckets = buckets.filter { $0.value.updated.advanced(by: refill) > now }
+                }
             }
             guard bucket.tokens >= 1 else { return (1 - bucket.tokens) / rate }
             bucket.tokens -= 1

@@ -69,8 +69,9 @@ struct Endpoint: Sendable {
             answer = try await claim.recordedAnswer.asyncOr { try await claim.complete(try render(value)) }
         } catch {
             let partnerError = ErrorMapping.partnerError(from: error)
-            guard ErrorMapping.status(for: partnerError.code).code < 500 else {
-                // Not an answer to keep: give the key back, unless the failure hid a commit.
+            // A 5xx, or a 429 that says "later" (rate limit, code resend, a request still in
+            // progress), is not an answer to keep: give the key back, unless the failure hid a commit.
+            guard ErrorMapping.status(for: partnerError.code).code < 500, partnerError.code != .rateLimited else {
                 if let stored = try? await claim.release() { return Self.replay(stored).response(requestID: context.requestID) }
                 throw error
             }

@@ -16,7 +16,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw PartnerError(.unauthenticated, "send an API key as 'Authorization: Bearer <key>'")
         }
         guard AuthenticationMiddleware.isPlausible(token), let key = try await cache.key(for: token) else {
-            throw PartnerError(.unauthenticated, "the API key is unknown, revoked or expired")
+            throw PartnerError(.unauthenticated, "the API key is unknown or revoked, or it has expired")
         }
         var context = context
         context.principal = key.principal

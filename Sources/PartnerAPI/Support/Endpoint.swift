@@ -66,7 +66,12 @@ struct Endpoint: Sendable {
         let answer: StoredAnswer
         do {
             let value = try await handler(change, decoded)
-            answer = try await claim.recordedAnswer.asyncOr { try await claim.complete(try render(value)) }
+            // The work's transaction stored its answer; a service that stores none is completed here.
+            if let recorded = claim.recordedAnswer {
+                answer = recorded
+            } else {
+                answer = try await claim.complete(try render(value))
+            }
         } catch {
             let partnerError = ErrorMapping.partnerError(from: error)
             // A 5xx, or a 429 that says "later" (rate limit, code resend, a request still in
@@ -86,14 +91,6 @@ struct Endpoint: Sendable {
         var response = APIResponse(status: HTTPResponse.Status(code: stored.status), body: Data(stored.body.utf8))
         response.headers[.idempotentReplay] = "true"
         return response
-    }
-}
-
-extension Optional where Wrapped: Sendable {
-    /// The value, or what `fallback` computes when there is none.
-    func asyncOr(_ fallback: () async throws -> Wrapped) async throws -> Wrapped {
-        if let self { return self }
-        return try await fallback()
     }
 }
 

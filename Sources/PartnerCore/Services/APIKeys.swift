@@ -136,8 +136,8 @@ public struct APIKeys: Sendable {
     }
 
     /// Revokes a key, by the operator or by the key's own principal (anyone else: `not_found`).
-    /// Answers the revoked key's digest so this server's cache can drop it at once; other
-    /// servers stop accepting it within their cache lifetime.
+    /// The caller drops the key from its own cache at once (by id); other servers stop
+    /// accepting it within their cache lifetime.
     @discardableResult
     public func revoke(keyID: UUID, context: ChangeContext) async throws -> RevokedAPIKey {
         let principal = context.principal
@@ -156,10 +156,6 @@ public struct APIKeys: Sendable {
         }
     }
 
-    /// The digest of a key by id, to drop it from a cache.
-    public func digest(keyID: UUID) async throws -> Data? {
-        try await client.query("SELECT token_hash FROM api_keys WHERE id = $1", [keyID]).first?.decode(0, as: Data.self)
-    }
 }
 
 /// A key that authenticated: its id and its principal.

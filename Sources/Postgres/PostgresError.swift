@@ -82,6 +82,12 @@ extension PostgresError {
         public static let adminShutdown = "57P01"
         public static let crashShutdown = "57P02"
         public static let cannotConnectNow = "57P03"
+        /// Class 53, insufficient resources: disk full, out of memory, too many connections.
+        public static let insufficientResourcesClass = "53"
+        /// Class 08, connection exception, as a server reports it.
+        public static let connectionExceptionClass = "08"
+        /// A write reached a server that is read-only now (a standby during a failover).
+        public static let readOnlySQLTransaction = "25006"
         public static let idleInTransactionTimeout = "25P03"
         public static let insufficientPrivilege = "42501"
         public static let syntaxError = "42601"
@@ -99,11 +105,14 @@ extension PostgresError {
     public var isInsufficientPrivilege: Bool { sqlState == SQLState.insufficientPrivilege }
     /// Worth retrying the whole transaction: the server rolled it back because of concurrency.
     public var isTransient: Bool { isSerializationFailure || isDeadlock }
-    /// The database cannot be reached (or was lost); callers map this to "service unavailable".
+    /// The database cannot be reached (or was lost), or cannot take the work now (out of
+    /// resources, read-only during a failover); callers map this to "service unavailable".
     public var isUnavailable: Bool {
         code == .connectionFailed || code == .connectionLost || code == .poolTimeout
             || code == .clientClosed
             || sqlState == SQLState.adminShutdown || sqlState == SQLState.crashShutdown
-            || sqlState == SQLState.cannotConnectNow
+            || sqlState == SQLState.cannotConnectNow || sqlState == SQLState.readOnlySQLTransaction
+            || sqlState?.hasPrefix(SQLState.insufficientResourcesClass) == true
+            || sqlState?.hasPrefix(SQLState.connectionExceptionClass) == true
     }
 }

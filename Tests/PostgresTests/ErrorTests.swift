@@ -50,6 +50,33 @@ struct ErrorTests {
         try await database.drop()
     }
 
+    /// A server out of resources (class 53) or turned read-only under a write (a standby
+    /// during a failover, 25006) cannot take the work now: unavailable, not a bug.
+    @Test func outOfResourcesAndReadOnlyAreUnavailable() async throws {
+        try await withTestDatabase(migrated: false) { (_, client) async throws in
+            try await client.query("CREATE TABLE written (id int)")
+            let readOnly = try await #require(throws: PostgresError.self) {
+                try await client.withTransaction { connection in
+                    try connection.simpleQuery("SET TRANSACTION READ ONLY")
+                    try connection.query("INSERT INTO written VALUES (1)")
+                }
+            }
+            #expect(readOnly.sqlState == "25006")
+            #expect(readOnly.isUnavailable)
+            for state in ["53100", "53200", "53300"] {
+                let error = try await #require(throws: PostgresError.self) {
+                    try await client.query("DO $$ BEGIN RAISE EXCEPTION 'out of it' USING ERRCODE = '\(state)'; END $$")
+                }
+                #expect(error.sqlState == state)
+                #expect(error.isUnavailable)
+            }
+            let constraint = try await #require(throws: PostgresError.self) {
+                try await client.query("DO $$ BEGIN RAISE EXCEPTION 'a bug' USING ERRCODE = '42883'; END $$")
+            }
+            #expect(!constraint.isUnavailable)
+        }
+    }
+
     @Test func lockTimeoutIsRecognised() async throws {
         try await withTestDatabase(migrated: false) { (database, client) async throws in
             try await client.query("CREATE TABLE locked (id int PRIMARY KEY)")

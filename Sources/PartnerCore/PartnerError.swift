@@ -44,6 +44,10 @@ public struct PartnerError: Error, Sendable, Equatable, CustomStringConvertible 
 
     public var description: String { "\(code.rawValue): \(message)" }
 
+    /// A failure of this service or what it depends on (answered 5xx), not of the request:
+    /// the same request may succeed later.
+    public var isOnOurSide: Bool { code == .serviceUnavailable || code == .deliveryFailed || code == .internalError }
+
     public static func notFound(_ what: String) -> PartnerError {
         PartnerError(.notFound, "\(what) was not found")
     }

@@ -180,9 +180,10 @@ struct IdempotencyTests {
             try await expectRefusal(.rateLimited, client) {
                 try await Self.claim(idempotency, tenant, key: "k", body: "b")
             }
-            // Released (the first request failed in a retryable way), the key may be used again.
+            // Released (the first request failed in a retryable way), the key may be used again
+            // at once, for the same request: the record stays with its lease ended.
             #expect(try await claim.release() == nil)
-            #expect(try await client.int("SELECT count(*) FROM idempotency_keys") == 0)
+            #expect(try await client.int("SELECT count(*) FROM idempotency_keys WHERE lease_until = '-infinity'") == 1)
             guard case .proceed = try await Self.claim(idempotency, tenant, key: "k", body: "b") else {
                 Issue.record("a released key must be claimable")
                 return
@@ -220,6 +221,112 @@ struct IdempotencyTests {
             #expect(try await client.int("SELECT count(*) FROM restrictions WHERE customer_id = $1", [tenant.customerID]) == 1)
             #expect(try await client.status(of: second) == "frozen")
         }
+    }
+
+    /// A request that is slow but alive renews its lease, so its own retry waits for its
+    /// answer instead of taking the claim over and doing the work a second time.
+    @Test func aLiveRequestKeepsItsClaimPastTheLease() async throws {
+        try await withTestDatabase { (_, client) async throws in
+            let world = try await World.build(client: client)
+            let tenant = try await world.tenant()
+            let idempotency = Idempotency(client: client, waitLimit: .milliseconds(300), leaseSeconds: 0.6)
+            guard case .proceed(let claim) = try await Self.claim(idempotency, tenant, key: "slow", body: "b") else {
+                Issue.record("a new key must be claimed")
+                return
+            }
+            try await claim.keepAlive {
+                try await Task.sleep(for: .milliseconds(1_500))
+                // Still in progress (the renewals write the record, so no unchanged-state check).
+                let refusal = await #expect(throws: PartnerError.self) {
+                    try await Self.claim(idempotency, tenant, key: "slow", body: "b")
+                }
+                #expect(refusal?.code == .rateLimited)
+            }
+            // Once the request is over its lease is no longer renewed.
+            try await Task.sleep(for: .milliseconds(800))
+            guard case .proceed = try await Self.claim(idempotency, tenant, key: "slow", body: "b") else {
+                Issue.record("a claim nobody renews must be taken over")
+                return
+            }
+        }
+    }
+
+    /// Two attempts of one batch at once (the retry took over the claim of a request that was
+    /// still running): the customer's lock orders them, and the second replays the outcome
+    /// the first committed instead of finding the customer already restricted.
+    @Test func twoAttemptsOfABatchChangeEachCustomerOnce() async throws {
+        try await withTestDatabase { (database, client) async throws in
+            let world = try await World.build(client: client)
+            let tenant = try await world.tenant()
+            let idempotency = Idempotency(client: client, waitLimit: .seconds(5), leaseSeconds: 0.2)
+            let request = FreezeRequest(type: .purchaseAndResources, reason: "batch", agreementAccepted: true, verificationCode: nil)
+            func claimed() async throws -> IdempotentClaim {
+                guard case .proceed(let claim) = try await idempotency.claim(
+                    tenant.partner, tenantID: tenant.partnerID, key: "batch", requestHash: Self.hash("b"), render: Self.render)
+                else { throw PartnerError(.internalError, "the claim must be taken") }
+                return claim
+            }
+            func attempt(_ claim: IdempotentClaim) async throws -> [BatchOutcome<FreezeResult>] {
+                var context = tenant.partner.context
+                context.idempotency = claim
+                return try await world.services.restrictions.freeze(customerIDs: [tenant.customerID], request, context: context)
+            }
+            let holder = try database.connect()
+            defer { holder.close() }
+            try holder.simpleQuery("BEGIN")
+            try holder.query("SELECT 1 FROM customers WHERE id = $1 FOR UPDATE", [tenant.customerID])
+            let first = try await claimed()
+            async let firstOutcomes = attempt(first)
+            try await Task.sleep(for: .milliseconds(300))
+            let second = try await claimed()
+            async let secondOutcomes = attempt(second)
+            try await Task.sleep(for: .milliseconds(200))
+            try holder.simpleQuery("ROLLBACK")
+            let (a, b) = try await (firstOutcomes, secondOutcomes)
+            #expect(a.map(\.outcome) == [.succeeded])
+            #expect(b.map(\.outcome) == [.succeeded])
+            #expect(a[0].result == b[0].result)
+            #expect(try await client.int("SELECT count(*) FROM restrictions WHERE customer_id = $1", [tenant.customerID]) == 1)
+        }
+    }
+
+    /// A customer of a batch failed on our side (here its change outlasted the statement
+    /// timeout, as under a database in trouble): the answer says so but is not kept, and the
+    /// retry replays the customer that committed and does the one that failed.
+    @Test func aBatchAnswerWithAFailureOnOurSideIsNotKept() async throws {
+        let database = try await TestDatabase.create()
+        let client = try database.client(statementTimeout: .milliseconds(500))
+        let world = try await World.build(client: client)
+        let done = try await world.tenant()
+        let stuck = try await world.customer(of: done)
+        let idempotency = Idempotency(client: client, waitLimit: .seconds(5), leaseSeconds: 30)
+        let request = FreezeRequest(type: .purchaseAndResources, reason: "batch", agreementAccepted: true, verificationCode: nil)
+        func attempt() async throws -> (IdempotentClaim, [BatchOutcome<FreezeResult>]) {
+            guard case .proceed(let claim) = try await idempotency.claim(
+                done.partner, tenantID: done.partnerID, key: "batch", requestHash: Self.hash("b"), render: Self.render)
+            else { throw PartnerError(.internalError, "the claim must be taken") }
+            var context = done.partner.context
+            context.idempotency = claim
+            return (claim, try await world.services.restrictions.freeze(
+                customerIDs: [done.customerID, stuck.customerID], request, context: context))
+        }
+        let holder = try database.connect()
+        try holder.simpleQuery("BEGIN")
+        try holder.query("SELECT 1 FROM customers WHERE id = $1 FOR UPDATE", [stuck.customerID])
+        let (claim, outcomes) = try await attempt()
+        try holder.simpleQuery("ROLLBACK")
+        holder.close()
+        #expect(outcomes.map(\.outcome) == [.succeeded, .failed])
+        #expect(outcomes[1].error?.code == "service_unavailable")
+        #expect(claim.hasTransientOutcome)
+        #expect(try await claim.release() == nil)
+        let (_, retried) = try await attempt()
+        #expect(retried.map(\.outcome) == [.succeeded, .succeeded])
+        #expect(retried[0].result == outcomes[0].result)
+        #expect(try await client.int("SELECT count(*) FROM restrictions WHERE customer_id = $1", [done.customerID]) == 1)
+        #expect(try await client.status(of: stuck) == "frozen")
+        await client.shutdown()
+        try await database.drop()
     }
 
     @Test func recordsOlderThanADayArePurged() async throws {

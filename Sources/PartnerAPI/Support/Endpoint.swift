@@ -65,10 +65,16 @@ struct Endpoint: Sendable {
         change.idempotency = claim
         let answer: StoredAnswer
         do {
-            let value = try await handler(change, decoded)
+            let value = try await claim.keepAlive { try await handler(change, decoded) }
+            // A batch one of whose customers failed on our side: send this answer, keep none.
+            if claim.hasTransientOutcome {
+                if let stored = try await claim.release() { return Self.replay(stored).response(requestID: context.requestID) }
+                return try APIResponse(status, value).response(requestID: context.requestID)
+            }
             // The work's transaction stored its answer; a service that stores none is completed here.
             if let recorded = claim.recordedAnswer {
-                answer = recorded
+                // A secret shown once is sent now and was stored without it.
+                answer = value is any ShownOnce ? try render(value) : recorded
             } else {
                 answer = try await claim.complete(try render(value))
             }

@@ -11,6 +11,29 @@ public struct CreatedAPIKey: Sendable, Codable, Equatable {
     public var expiresAt: Date?
 }
 
+extension CreatedAPIKey: ShownOnce {
+    /// The key without its token: what an `Idempotency-Key` replay answers. The token is
+    /// shown once and kept nowhere, not even in the stored answer (24 hours).
+    public var storedForm: any Encodable & Sendable { ReplayedAPIKey(self) }
+}
+
+/// A created key as a replay names it: everything but the token.
+struct ReplayedAPIKey: Encodable, Sendable {
+    var id: UUID
+    var prefix: String
+    var principalKind: Principal.Kind
+    var principalId: UUID
+    var expiresAt: Date?
+
+    init(_ key: CreatedAPIKey) {
+        id = key.id
+        prefix = key.prefix
+        principalKind = key.principalKind
+        principalId = key.principalId
+        expiresAt = key.expiresAt
+    }
+}
+
 /// API keys: creation for any principal, and resolving a bearer token to its principal.
 public struct APIKeys: Sendable {
     let client: PostgresClient

@@ -59,7 +59,7 @@ public struct Idempotency: Sendable {
             if try row.decode(0, as: Bool.self) {
                 return .proceed(IdempotentClaim(
                     client: client, tenantID: tenantID, principal: principal, key: key, token: token,
-                    codeVerified: try row.decode(4), render: render))
+                    leaseSeconds: leaseSeconds, codeVerified: try row.decode(4), render: render))
             }
             if let status = try row.decode(2, as: Int?.self) {
                 return .replay(StoredAnswer(status: status, body: try row.decode(3, as: String?.self) ?? ""))

@@ -14,27 +14,59 @@ public final class IdempotentClaim: Sendable {
     let principal: Principal
     let key: String
     let token: UUID
+    /// How long the claim is presumed alive without an answer; `keepAlive` renews it.
+    let leaseSeconds: Double
     /// A batch whose earlier claim already checked and used up its verification code.
     public let codeVerified: Bool
     /// Turns a service's answer into the status and body the API sends (the HTTP layer's encoder).
     let render: @Sendable (any Encodable & Sendable) throws -> StoredAnswer
     private let recorded = Mutex<StoredAnswer?>(nil)
+    private let transient = Mutex(false)
 
     init(
-        client: PostgresClient, tenantID: UUID, principal: Principal, key: String, token: UUID, codeVerified: Bool,
-        render: @escaping @Sendable (any Encodable & Sendable) throws -> StoredAnswer
+        client: PostgresClient, tenantID: UUID, principal: Principal, key: String, token: UUID, leaseSeconds: Double,
+        codeVerified: Bool, render: @escaping @Sendable (any Encodable & Sendable) throws -> StoredAnswer
     ) {
         self.client = client
         self.tenantID = tenantID
         self.principal = principal
         self.key = key
         self.token = token
+        self.leaseSeconds = leaseSeconds
         self.codeVerified = codeVerified
         self.render = render
     }
 
     /// The answer the work's transaction stored, once it has.
     public var recordedAnswer: StoredAnswer? { recorded.withLock { $0 } }
+
+    /// A part of the answer failed on our side (a batch's customer met an unavailable
+    /// database): the answer is sent but not kept, and the claim is given back.
+    public var hasTransientOutcome: Bool { transient.withLock { $0 } }
+
+    func noteTransientOutcome() { transient.withLock { $0 = true } }
+
+    static let renewSQL = """
+        UPDATE idempotency_keys SET lease_until = now() + make_interval(secs => $6)
+        WHERE tenant_id = $1 AND principal_kind = $2 AND principal_id = $3 AND key = $4 AND claim_token = $5
+          AND status_code IS NULL
+        """
+
+    /// Renews the lease every third of its length while `work` runs, so a request that is
+    /// alive but slow (a batch of large freezes) is not taken over by its own retry; a
+    /// request that died stops renewing, and its claim runs out within one lease.
+    public func keepAlive<T: Sendable>(while work: () async throws -> T) async throws -> T {
+        let renewal = Task { [client, tenantID, principal, key, token, leaseSeconds] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(Int64(leaseSeconds * 1000 / 3)))
+                if Task.isCancelled { return }
+                // A failed renewal is not the request's failure: the record step still checks the token.
+                _ = try? await client.query(Self.renewSQL, [tenantID, principal.actorKind, principal.id, key, token, leaseSeconds])
+            }
+        }
+        defer { renewal.cancel() }
+        return try await work()
+    }
 
     static let recordSQL = """
         UPDATE idempotency_keys SET status_code = $5, response_body = $6
@@ -46,7 +78,7 @@ public final class IdempotentClaim: Sendable {
     /// over (this request outlived its lease), this throws so the work rolls back: only one
     /// of the two commits.
     func record(_ value: any Encodable & Sendable, _ connection: PostgresConnection) throws {
-        let answer = try render(value)
+        let answer = try render((value as? any ShownOnce)?.storedForm ?? value)
         let stored = try connection.execute(Self.recordSQL, [
             tenantID, principal.actorKind, principal.id, key, answer.status, answer.body, token,
         ])
@@ -68,11 +100,13 @@ public final class IdempotentClaim: Sendable {
         return try await storedAnswer() ?? answer
     }
 
-    /// Gives the claim back after a transient failure, unless the work committed its answer.
+    /// Gives the claim back after a transient failure, unless the work committed its answer:
+    /// its lease ends now, so the next request with the key takes it over at once. The record
+    /// stays, with what it knows (the batch's used-up verification code, the body it is for).
     /// Returns the stored answer when there is one: the failure hid a commit.
     public func release() async throws -> StoredAnswer? {
         try await client.query("""
-            DELETE FROM idempotency_keys
+            UPDATE idempotency_keys SET lease_until = '-infinity'
             WHERE tenant_id = $1 AND principal_kind = $2 AND principal_id = $3 AND key = $4 AND claim_token = $5
               AND status_code IS NULL
             """, [tenantID, principal.actorKind, principal.id, key, token])
@@ -116,6 +150,13 @@ public final class IdempotentClaim: Sendable {
             WHERE tenant_id = $1 AND principal_kind = $2 AND principal_id = $3 AND key = $4 AND claim_token = $5
             """, [tenantID, principal.actorKind, principal.id, key, token])
     }
+}
+
+/// An answer carrying a secret shown once (a new API key's token): the stored answer, which
+/// a retry with the same `Idempotency-Key` gets, is `storedForm`, without the secret; the
+/// first answer is the value itself.
+public protocol ShownOnce: Encodable, Sendable {
+    var storedForm: any Encodable & Sendable { get }
 }
 
 extension ChangeContext {

@@ -28,7 +28,8 @@ public struct Restrictions: Sendable {
     public func freeze(customerID: UUID, _ request: FreezeRequest, context: ChangeContext) async throws -> FreezeResult {
         let reason = try Self.validate(request)
         return try await Self.settle(client.withTransaction(in: Access.tenant(of: context.principal)) { connection in
-            try Self.freeze(customerID, request, reason: reason, codes: codes, context: context, connection)
+            let locked = try LockedCustomer.lock(customerID, for: context.principal, connection)
+            return try Self.freeze(locked, request, reason: reason, codes: codes, context: context, connection)
                 .answering(context, connection)
         })
     }
@@ -40,10 +41,10 @@ public struct Restrictions: Sendable {
         let reason = try Self.validate(request)
         try Self.validateBatch(customerIDs)
         try await verifyOnce(request.verificationCode, purpose: .freeze, context: context)
-        return await Self.batch(customerIDs) { customerID in
+        return await Self.batch(customerIDs, context) { customerID in
             try await Self.settle(client.withTransaction(in: Access.tenant(of: context.principal)) { connection in
-                try Self.once(customerID, context, connection) {
-                    try Self.freeze(customerID, request, reason: reason, codes: nil, context: context, connection)
+                try Self.once(customerID, context, connection) { locked in
+                    try Self.freeze(locked, request, reason: reason, codes: nil, context: context, connection)
                 }
             })
         }
@@ -65,10 +66,10 @@ public struct Restrictions: Sendable {
         """
 
     static func freeze(
-        _ customerID: UUID, _ request: FreezeRequest, reason: String, codes: VerificationCodes?, context: ChangeContext,
+        _ locked: LockedCustomer, _ request: FreezeRequest, reason: String, codes: VerificationCodes?, context: ChangeContext,
         _ connection: PostgresConnection
     ) throws -> Settled<FreezeResult> {
-        let locked = try LockedCustomer.lock(customerID, for: context.principal, connection)
+        let customerID = locked.id
         guard locked.status == .normal else {
             return .refused(PartnerError(.customerAlreadyRestricted, "the customer is already restricted; lift that restriction first"))
         }
@@ -95,7 +96,8 @@ public struct Restrictions: Sendable {
         let reason = try Validate.reason(request.reason)
         defer { refusals.forget(customerIDs: [customerID]) }
         return try await Self.settle(client.withTransaction(in: Access.tenant(of: context.principal)) { connection in
-            try Self.unfreeze(customerID, request, reason: reason, codes: codes, context: context, connection)
+            let locked = try LockedCustomer.lock(customerID, for: context.principal, connection)
+            return try Self.unfreeze(locked, request, reason: reason, codes: codes, context: context, connection)
                 .answering(context, connection)
         })
     }
@@ -106,12 +108,12 @@ public struct Restrictions: Sendable {
         try Self.validateBatch(customerIDs)
         try await verifyOnce(request.verificationCode, purpose: .unfreeze, context: context)
         let refusals = self.refusals
-        return await Self.batch(customerIDs) { customerID in
+        return await Self.batch(customerIDs, context) { customerID in
             // Each customer as soon as its own transaction is over, not when the batch is.
             defer { refusals.forget(customerIDs: [customerID]) }
             return try await Self.settle(client.withTransaction(in: Access.tenant(of: context.principal)) { connection in
-                try Self.once(customerID, context, connection) {
-                    try Self.unfreeze(customerID, request, reason: reason, codes: nil, context: context, connection)
+                try Self.once(customerID, context, connection) { locked in
+                    try Self.unfreeze(locked, request, reason: reason, codes: nil, context: context, connection)
                 }
             })
         }
@@ -127,10 +129,10 @@ public struct Restrictions: Sendable {
         """
 
     static func unfreeze(
-        _ customerID: UUID, _ request: UnfreezeRequest, reason: String, codes: VerificationCodes?, context: ChangeContext,
+        _ locked: LockedCustomer, _ request: UnfreezeRequest, reason: String, codes: VerificationCodes?, context: ChangeContext,
         _ connection: PostgresConnection
     ) throws -> Settled<UnfreezeResult> {
-        let locked = try LockedCustomer.lock(customerID, for: context.principal, connection)
+        let customerID = locked.id
         guard let active = try locked.activeRestriction(connection) else {
             return .refused(PartnerError(.customerNotRestricted, "the customer is not restricted"))
         }
@@ -161,15 +163,22 @@ public struct Restrictions: Sendable {
         case refused(PartnerError)
     }
 
-    /// One customer's change inside an idempotent batch: the outcome a crashed earlier
-    /// attempt committed for this customer is replayed; otherwise the change runs and its
-    /// outcome commits with it.
+    /// One customer's change inside a batch, on the customer it locked. With an
+    /// `Idempotency-Key`, the outcome an earlier attempt committed for this customer is
+    /// replayed; otherwise the change runs and its outcome commits with it.
+    ///
+    /// The stored outcome is read after the customer's lock: two attempts of one batch can
+    /// run at once (a retry took over the claim of a request that was still running), and
+    /// the lock orders them, so the second reads what the first committed and the change
+    /// happens once, whichever attempt's answer the client keeps.
     static func once<Value: Codable & Sendable>(
-        _ customerID: UUID, _ context: ChangeContext, _ connection: PostgresConnection, _ change: () throws -> Settled<Value>
+        _ customerID: UUID, _ context: ChangeContext, _ connection: PostgresConnection,
+        _ change: (LockedCustomer) throws -> Settled<Value>
     ) throws -> Settled<Value> {
-        guard let claim = context.idempotency else { return try change() }
+        let locked = try LockedCustomer.lock(customerID, for: context.principal, connection)
+        guard let claim = context.idempotency else { return try change(locked) }
         if let stored = try claim.batchOutcome(customerID, as: Value.self, connection) { return .done(stored) }
-        let settled = try change()
+        let settled = try change(locked)
         if case .done(let value) = settled { try claim.recordBatchOutcome(customerID, value, connection) }
         return settled
     }
@@ -223,9 +232,11 @@ public struct Restrictions: Sendable {
     public static let batchConcurrency = 3
 
     /// Runs the customers' changes, `batchConcurrency` at a time, and lists the outcomes in
-    /// request order.
+    /// request order. A customer that failed on our side (the database unavailable, a bug)
+    /// makes the answer one not to keep: a retry with the same `Idempotency-Key` replays the
+    /// customers that committed and tries that one again.
     static func batch<Result: Sendable & Codable & Equatable>(
-        _ customerIDs: [UUID], _ change: @escaping @Sendable (UUID) async throws -> Result
+        _ customerIDs: [UUID], _ context: ChangeContext, _ change: @escaping @Sendable (UUID) async throws -> Result
     ) async -> [BatchOutcome<Result>] {
         await withTaskGroup(of: (Int, BatchOutcome<Result>).self) { group in
             func start(_ index: Int) {
@@ -236,6 +247,7 @@ public struct Restrictions: Sendable {
                         return (index, BatchOutcome(customerId: customerID, outcome: .succeeded, result: result, error: nil))
                     } catch {
                         let failure = PartnerError.from(error)
+                        if failure.isOnOurSide { context.idempotency?.noteTransientOutcome() }
                         return (index, BatchOutcome(
                             customerId: customerID, outcome: .failed, result: nil,
                             error: .init(code: failure.code.rawValue, message: failure.message)))

@@ -21,6 +21,9 @@ public struct APIConfiguration: Sendable {
     public var rateLimitPerSecond: Double = 100
     /// Requests a key may send at once above its rate.
     public var rateLimitBurst: Double = 200
+    /// Unknown API keys per second one client address may send (token bucket, burst ten
+    /// times the rate); 0 turns the limit off.
+    public var unknownKeysPerSecond: Double = 10
     /// The largest resource `spec`, in bytes of JSON.
     public var maximumSpecBytes = 16_384
     /// `VERIFICATION_CODE_SECRET`: the key codes are stored under; nil uses the database's.

@@ -42,7 +42,9 @@ public func buildRouter(configuration: APIConfiguration, services: PartnerServic
 
     let endpoint = Endpoint(idempotency: services.idempotency, maximumBodySize: configuration.maximumBodySize)
     let principals = PrincipalCache(apiKeys: services.apiKeys, lifetimeSeconds: configuration.principalCacheSeconds)
-    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(cache: principals))
+    let unknownKeys = configuration.unknownKeysPerSecond > 0
+        ? RateLimiter<String>(rate: configuration.unknownKeysPerSecond, burst: configuration.unknownKeysPerSecond * 10) : nil
+    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(cache: principals, unknownKeys: unknownKeys))
     if configuration.rateLimitPerSecond > 0 {
         v1.add(middleware: RateLimitMiddleware(
             limiter: RateLimiter(rate: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst)))

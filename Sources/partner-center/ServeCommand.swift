@@ -80,6 +80,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.rateLimitBurst = max(1, value * 2)
         }
         if let value = try number("RATE_LIMIT_BURST", 1...1_000_000) { configuration.rateLimitBurst = value }
+        if let value = try number("AUTH_FAILURES_PER_SECOND", 0...1_000_000) { configuration.unknownKeysPerSecond = value }
         if let value = try number("MAX_SPEC_BYTES", 2...1_048_576) { configuration.maximumSpecBytes = Int(value) }
         if let value = try number("IDEMPOTENCY_LEASE_SECONDS", 1...3600) { configuration.idempotencyLeaseSeconds = value }
         if let value = try number("VERIFICATION_CODES_PER_HOUR", 1...10_000) { configuration.codeIssuesPerHour = Int(value) }

@@ -98,6 +98,53 @@ struct HardeningTests {
         }
     }
 
+    /// A well-formed key nobody was given.
+    static func unknownToken() -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        return "pc_" + String((0..<43).map { _ in alphabet.randomElement()! })
+    }
+
+    /// Guessing keys costs a lookup each, so unknown keys are limited per client address: past
+    /// the burst (ten times the rate) the address gets 429 without a lookup, while a key that
+    /// authenticated before goes on working.
+    @Test func unknownKeysFromOneAddressAreLimited() async throws {
+        try await withAPI(unknownKeysPerSecond: 1) { (api) async throws in
+            let tenant = try await api.makeTenant()
+            expectSuccess(try await api.call(.get, "/v1/customers/\(tenant.customer.id)", as: tenant.customer.token), 200)
+            var answers: [Int] = []
+            for _ in 0..<12 {
+                answers.append(try await api.call(.get, "/v1/customers", as: Self.unknownToken()).code)
+            }
+            #expect(answers.prefix(10).allSatisfy { $0 == 401 }, "a burst of ten unknown keys is answered 401")
+            let limited = try await api.call(.get, "/v1/customers", as: Self.unknownToken())
+            expectError(limited, 429, "rate_limited")
+            #expect(Int(limited.headers[.retryAfter] ?? "") ?? 0 >= 1)
+            expectSuccess(try await api.call(.get, "/v1/customers/\(tenant.customer.id)", as: tenant.customer.token), 200)
+        }
+    }
+
+    /// A new key's token is shown once: a replay of its creation names the key but not the
+    /// token, which is stored nowhere, not even in the idempotency record.
+    @Test func aReplayedKeyCreationDoesNotShowTheTokenAgain() async throws {
+        try await withAPI { (api) async throws in
+            let tenant = try await api.makeTenant()
+            let body = #"{"principal_kind":"partner","principal_id":"\#(tenant.partner.id)"}"#
+            let headers: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "new-key-1"]
+            let first = try await api.call(.post, "/v1/api-keys", as: api.operatorToken, json: body, headers: headers)
+            expectSuccess(first, 201)
+            let token = try #require(first.json["token"]?.string)
+            let replay = try await api.call(.post, "/v1/api-keys", as: api.operatorToken, json: body, headers: headers)
+            #expect(replay.code == 201)
+            #expect(replay.json["id"] == first.json["id"])
+            #expect(replay.json["prefix"] == first.json["prefix"])
+            #expect(replay.json["token"] == nil)
+            #expect(try await api.count("SELECT count(*) FROM idempotency_keys WHERE response_body LIKE '%' || $1 || '%'", [token]) == 0)
+            #expect(try await api.count(
+                "SELECT count(*) FROM api_keys WHERE id = $1", [UUID(uuidString: try #require(first.json["id"]?.string))]) == 1)
+            expectSuccess(try await api.call(.get, "/v1/customers", as: token), 200)
+        }
+    }
+
     // MARK: Verification codes
 
     @Test func turningCodesOffTakesASettingsCode() async throws {

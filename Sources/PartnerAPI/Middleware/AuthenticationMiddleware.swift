@@ -6,23 +6,48 @@ import Synchronization
 
 /// Resolves `Authorization: Bearer <key>` to its principal for every /v1 request; a missing
 /// or unknown key is 401 `unauthenticated`.
+///
+/// A well-formed key the cache does not hold costs a database lookup, so guessing keys is
+/// limited per client address: once an address has sent `unknownKeys`' burst of unknown keys
+/// (refilled at its rate), it gets 429 `rate_limited` without a lookup until a token is due.
+/// Only unknown keys are charged: an integration behind one address that uses many valid
+/// keys never meets the limit.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
     let cache: PrincipalCache
+    /// nil: no limit (`AUTH_FAILURES_PER_SECOND=0`).
+    let unknownKeys: RateLimiter<String>?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization], let token = Self.bearerToken(header) else {
             throw PartnerError(.unauthenticated, "send an API key as 'Authorization: Bearer <key>'")
         }
-        guard AuthenticationMiddleware.isPlausible(token), let key = try await cache.key(for: token) else {
-            throw PartnerError(.unauthenticated, "the API key is unknown or revoked, or it has expired")
+        guard AuthenticationMiddleware.isPlausible(token) else { throw Self.unknown }
+        let key: AuthenticatedKey
+        if let cached = cache.cachedKey(for: token) {
+            key = cached
+        } else {
+            let address = context.clientAddress
+            if let wait = unknownKeys?.wait(address) {
+                AppMetrics.rateLimited.increment()
+                throw PartnerError(
+                    .rateLimited, "too many unknown API keys from this address; slow down",
+                    retryAfterSeconds: max(1, Int(wait.rounded(.up))))
+            }
+            guard let found = try await cache.key(for: token) else {
+                unknownKeys?.spend(address)
+                throw Self.unknown
+            }
+            key = found
         }
         var context = context
         context.principal = key.principal
         context.apiKeyID = key.keyID
         return try await next(request, context)
     }
+
+    static let unknown = PartnerError(.unauthenticated, "the API key is unknown or revoked, or it has expired")
 
     /// The shape check every token passes before any cache or query sees it: junk costs
     /// neither memory nor a database round trip.
@@ -49,28 +74,56 @@ struct AuthenticationMiddleware: RouterMiddleware {
 /// Memory is bounded whatever clients send: only well-formed tokens reach it, entries are
 /// keyed by the 32-byte SHA-256 (never the token text), at most `capacity` of them, and an
 /// unknown token is not remembered at all.
+///
+/// A lookup that was under way when a key was revoked must not put the key back: each
+/// `forget` starts a new generation, and a lookup caches its answer only if no generation
+/// began while it ran.
 final class PrincipalCache: Sendable {
-    private let apiKeys: APIKeys
-    private let lifetime: Duration
-    private let entries: Mutex<ExpiringEntries<Data, AuthenticatedKey>>
+    private struct State {
+        var entries: ExpiringEntries<Data, AuthenticatedKey>
+        var generation: UInt64 = 0
+    }
 
-    init(apiKeys: APIKeys, lifetimeSeconds: Double, capacity: Int = 10_000) {
-        self.apiKeys = apiKeys
+    private let lookup: @Sendable (Data) async throws -> AuthenticatedKey?
+    private let lifetime: Duration
+    private let state: Mutex<State>
+
+    convenience init(apiKeys: APIKeys, lifetimeSeconds: Double, capacity: Int = 10_000) {
+        self.init(lifetimeSeconds: lifetimeSeconds, capacity: capacity) { try await apiKeys.authenticate(digest: $0) }
+    }
+
+    /// `lookup` finds the key behind a digest (the database's `api_keys`).
+    init(lifetimeSeconds: Double, capacity: Int = 10_000, lookup: @escaping @Sendable (Data) async throws -> AuthenticatedKey?) {
+        self.lookup = lookup
         self.lifetime = .milliseconds(Int64(lifetimeSeconds * 1000))
-        self.entries = Mutex(ExpiringEntries(capacity: capacity))
+        self.state = Mutex(State(entries: ExpiringEntries(capacity: capacity)))
+    }
+
+    /// The key if it is cached and fresh; no database work.
+    func cachedKey(for token: String) -> AuthenticatedKey? {
+        let digest = APIKeys.digest(token)
+        let now = ContinuousClock.now
+        return state.withLock { $0.entries.value(for: digest, now: now) }
     }
 
     func key(for token: String) async throws -> AuthenticatedKey? {
         let digest = APIKeys.digest(token)
         let now = ContinuousClock.now
-        if let cached = entries.withLock({ $0.value(for: digest, now: now) }) { return cached }
-        guard let key = try await apiKeys.authenticate(digest: digest) else { return nil }
-        entries.withLock { $0.set(key, for: digest, expires: now.advanced(by: lifetime), now: now) }
+        let (cached, generation) = state.withLock { ($0.entries.value(for: digest, now: now), $0.generation) }
+        if let cached { return cached }
+        guard let key = try await lookup(digest) else { return nil }
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            state.entries.set(key, for: digest, expires: now.advanced(by: lifetime), now: now)
+        }
         return key
     }
 
-    /// Drops a revoked key at once.
+    /// Drops a revoked key at once, and keeps lookups already under way from caching it again.
     func forget(keyID: UUID) {
-        entries.withLock { $0.removeAll(whereValue: { $0.keyID == keyID }) }
+        state.withLock { state in
+            state.generation &+= 1
+            state.entries.removeAll(whereValue: { $0.keyID == keyID })
+        }
     }
 }

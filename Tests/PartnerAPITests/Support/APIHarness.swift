@@ -139,16 +139,18 @@ actor TestGate {
 }
 
 /// Runs `body` against a fresh database and an app on it; everything is dropped afterwards.
-/// The rate limit is off unless a test sets `rateLimitPerSecond` (the matrix tests send
-/// hundreds of requests with one key).
+/// The rate limits are off unless a test sets `rateLimitPerSecond` (the matrix tests send
+/// hundreds of requests with one key) or `unknownKeysPerSecond` (every test's requests come
+/// from one address).
 func withAPI<T: Sendable>(
     codeResendInterval: TimeInterval = 10, maximumBodySize: Int = 1 << 20, rateLimitPerSecond: Double = 0,
-    _ body: @escaping @Sendable (API) async throws -> T
+    unknownKeysPerSecond: Double = 0, _ body: @escaping @Sendable (API) async throws -> T
 ) async throws -> T {
     await TestGate.shared.acquire()
     do {
         let value = try await runAPI(
-            codeResendInterval: codeResendInterval, maximumBodySize: maximumBodySize, rateLimitPerSecond: rateLimitPerSecond, body)
+            codeResendInterval: codeResendInterval, maximumBodySize: maximumBodySize,
+            limits: (rateLimitPerSecond, unknownKeysPerSecond), body)
         await TestGate.shared.release()
         return value
     } catch {
@@ -158,7 +160,7 @@ func withAPI<T: Sendable>(
 }
 
 private func runAPI<T: Sendable>(
-    codeResendInterval: TimeInterval, maximumBodySize: Int, rateLimitPerSecond: Double,
+    codeResendInterval: TimeInterval, maximumBodySize: Int, limits: (perKey: Double, unknownKeys: Double),
     _ body: @escaping @Sendable (API) async throws -> T
 ) async throws -> T {
     try await withTestDatabase(maximumConnections: 2) { (database, client) async throws -> T in
@@ -166,7 +168,7 @@ private func runAPI<T: Sendable>(
         do {
             let value = try await runApp(
                 database, admin: client, application: application, codeResendInterval: codeResendInterval,
-                maximumBodySize: maximumBodySize, rateLimitPerSecond: rateLimitPerSecond, body)
+                maximumBodySize: maximumBodySize, limits: limits, body)
             await application.shutdown()
             return value
         } catch {
@@ -178,12 +180,13 @@ private func runAPI<T: Sendable>(
 
 private func runApp<T: Sendable>(
     _ database: TestDatabase, admin client: PostgresClient, application: PostgresClient, codeResendInterval: TimeInterval,
-    maximumBodySize: Int, rateLimitPerSecond: Double, _ body: @escaping @Sendable (API) async throws -> T
+    maximumBodySize: Int, limits: (perKey: Double, unknownKeys: Double), _ body: @escaping @Sendable (API) async throws -> T
 ) async throws -> T {
     let services = PartnerServices(client: application, codeDelivery: .response, codeResendInterval: codeResendInterval)
     var configuration = APIConfiguration(codeDelivery: .response, maximumBodySize: maximumBodySize)
-    configuration.rateLimitPerSecond = rateLimitPerSecond
-    configuration.rateLimitBurst = rateLimitPerSecond * 2
+    configuration.rateLimitPerSecond = limits.perKey
+    configuration.rateLimitBurst = limits.perKey * 2
+    configuration.unknownKeysPerSecond = limits.unknownKeys
     let app = Application(router: buildRouter(configuration: configuration, services: services))
     let operatorKey = try await services.apiKeys.createOperator(name: "Test operator")
     return try await app.test(.router) { http in

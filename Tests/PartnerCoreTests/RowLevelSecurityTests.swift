@@ -77,6 +77,40 @@ struct RowLevelSecurityTests {
         }
     }
 
+    /// The buy and the usage report name their customer inline (schema 0013) when nothing is
+    /// named yet; inside a transaction named for a partner they narrow like name_tenant, so a
+    /// partner's transaction cannot buy for another partner's customer.
+    @Test func theBuyNamesItsCustomerAndNarrowsOnlyToOneItSees() async throws {
+        try await withTestDatabase { (database, client) async throws in
+            let world = try await World.build(client: client)
+            let tenant = try await world.tenant()
+            let other = try await world.tenant()
+            let app = try await database.applicationClient()
+            let buy = "SELECT count(*) FROM buy_resource($1, gen_random_uuid(), 'vm', 'pay_per_use', '{}', NULL, gen_random_uuid(), 't')"
+            let named = try await app.withTransaction { connection in
+                let bought = try connection.query(buy, [tenant.customerID]).single().decode(0, as: Int.self)
+                let kind = try connection.query("SELECT current_setting('partner.tenant_kind', true), current_setting('partner.tenant_id', true)").single()
+                return (bought, try kind.decode(0, as: String.self), try kind.decode(1, as: String.self))
+            }
+            #expect(named.0 == 1)
+            #expect(named.1 == "customer" && named.2 == tenant.customerID.lowercasedString)
+            let mine = try await app.withTransaction { connection in
+                try connection.query("SELECT name_tenant('partner', $1)", [tenant.partnerID])
+                return try connection.query(buy, [tenant.customerID]).single().decode(0, as: Int.self)
+            }
+            #expect(mine == 1)
+            let refused = await #expect(throws: PostgresError.self) {
+                try await app.withTransaction { connection in
+                    try connection.query("SELECT name_tenant('partner', $1)", [tenant.partnerID])
+                    try connection.query(buy, [other.customerID])
+                }
+            }
+            #expect(refused?.sqlState == "42501")
+            #expect(try await client.int("SELECT count(*) FROM orders WHERE customer_id = $1", [other.customerID]) == 0)
+            await app.shutdown()
+        }
+    }
+
     /// History is not rewritten by the application role: orders and usage are insert-only,
     /// a restriction's applied facts are fixed.
     @Test func theApplicationRoleCannotRewriteHistory() async throws {

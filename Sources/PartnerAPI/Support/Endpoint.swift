@@ -68,7 +68,7 @@ struct Endpoint: Sendable {
             let value = try await claim.keepAlive { try await handler(change, decoded) }
             // A batch one of whose customers failed on our side: send this answer, keep none.
             if claim.hasTransientOutcome {
-                if let stored = try await claim.release() { return Self.replay(stored).response(requestID: context.requestID) }
+                if let stored = try? await claim.release() { return Self.replay(stored).response(requestID: context.requestID) }
                 return try APIResponse(status, value).response(requestID: context.requestID)
             }
             // The work's transaction stored its answer; a service that stores none is completed here.

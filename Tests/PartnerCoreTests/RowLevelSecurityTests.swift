@@ -77,9 +77,9 @@ struct RowLevelSecurityTests {
         }
     }
 
-    /// The buy and the usage report name their customer inline (schema 0013) when nothing is
-    /// named yet; inside a transaction named for a partner they narrow like name_tenant, so a
-    /// partner's transaction cannot buy for another partner's customer.
+    /// The buy names its customer itself (schema 0013); inside a transaction named for a
+    /// partner it sees only that partner's customers, so a partner's transaction can neither
+    /// buy for nor freeze another partner's customer, though the functions run as the owner.
     @Test func theBuyNamesItsCustomerAndNarrowsOnlyToOneItSees() async throws {
         try await withTestDatabase { (database, client) async throws in
             let world = try await World.build(client: client)
@@ -99,14 +99,27 @@ struct RowLevelSecurityTests {
                 return try connection.query(buy, [tenant.customerID]).single().decode(0, as: Int.self)
             }
             #expect(mine == 1)
+            // Another partner's customer is not seen: no row (as for no such customer), and the
+            // transaction still names the partner, not that customer.
+            let foreign = try await app.withTransaction { connection in
+                try connection.query("SELECT name_tenant('partner', $1)", [tenant.partnerID])
+                let bought = try connection.query(buy, [other.customerID]).single().decode(0, as: Int.self)
+                return (bought, try connection.query("SELECT current_setting('partner.tenant_id', true)").single().decode(0, as: String.self))
+            }
+            #expect(foreign.0 == 0)
+            #expect(foreign.1 == tenant.partnerID.lowercasedString)
+            #expect(try await client.int("SELECT count(*) FROM orders WHERE customer_id = $1", [other.customerID]) == 0)
+            // A freeze of it is refused outright: the services lock a customer before they freeze it.
             let refused = await #expect(throws: PostgresError.self) {
                 try await app.withTransaction { connection in
                     try connection.query("SELECT name_tenant('partner', $1)", [tenant.partnerID])
-                    try connection.query(buy, [other.customerID])
+                    try connection.query(
+                        "SELECT * FROM apply_freeze($1, gen_random_uuid(), 'purchase', 'r', 'partner', $2, 'purchase_restricted', 0, $3, $2, 't')",
+                        [other.customerID, tenant.partnerID, tenant.distributorID])
                 }
             }
             #expect(refused?.sqlState == "42501")
-            #expect(try await client.int("SELECT count(*) FROM orders WHERE customer_id = $1", [other.customerID]) == 0)
+            #expect(try await client.status(of: other) == "normal")
             await app.shutdown()
         }
     }

@@ -64,8 +64,13 @@ public final class IdempotentClaim: Sendable {
                 _ = try? await client.query(Self.renewSQL, [tenantID, principal.actorKind, principal.id, key, token, leaseSeconds])
             }
         }
-        defer { renewal.cancel() }
-        return try await work()
+        let result: Result<T, any Error>
+        do { result = .success(try await work()) } catch { result = .failure(error) }
+        // Waits out a renewal already sent, so it cannot land after the answer's next step
+        // (a release that ends the lease).
+        renewal.cancel()
+        await renewal.value
+        return try result.get()
     }
 
     static let recordSQL = """

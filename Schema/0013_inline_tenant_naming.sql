@@ -110,27 +110,21 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION apply_freeze(
-    p_customer uuid, p_restriction uuid, p_type text, p_reason text, p_actor_kind text, p_actor uuid,
-    p_status text, p_retention_seconds double precision, p_distributor uuid, p_partner uuid, p_request_id text
-) RETURNS TABLE (frozen_resources bigint, agreement_version text, retention_until timestamptz) LANGUAGE plpgsql AS $$
+-- The freeze's and the lift's first step: the customer must be one the transaction's tenant
+-- sees (the policy's test, made here once: on plain PostgreSQL those two run as the schema
+-- owner, see the end of this file; the services locked it under the policies already, so a
+-- refusal here is a bug), and then it is named. On Citus it is named first (name_tenant:
+-- SET LOCAL, sent on to the workers, and the narrowing checked under the policies), so the
+-- check's read sees it; on plain PostgreSQL it is named once seen.
+CREATE FUNCTION name_seen_customer(p_customer uuid) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    v_named text;
     v_kind constant text := coalesce(nullif(current_setting('partner.tenant_kind', true), ''), 'none');
     v_id constant uuid := nullif(current_setting('partner.tenant_id', true), '')::uuid;
-    v_agreement text;
-    v_until timestamptz := CASE WHEN p_type = 'purchase_and_resources' THEN now() + make_interval(secs => p_retention_seconds) END;
-    v_frozen jsonb[];
-    v_count bigint;
+    v_citus constant boolean := current_setting('citus.version', true) IS NOT NULL;
 BEGIN
-    -- On Citus the customer is named first (name_tenant: SET LOCAL, sent on to the workers,
-    -- and the narrowing checked under the policies), so the reads below see it.
-    IF current_setting('citus.version', true) IS NOT NULL THEN
+    IF v_citus THEN
         PERFORM name_tenant('customer', p_customer);
     END IF;
-    -- Only a customer the transaction's tenant sees (the policy's test, made here once: on
-    -- plain PostgreSQL this function runs as the schema owner, see below); the services
-    -- locked it under the policies already, so a refusal here is a bug.
     IF NOT EXISTS (
         SELECT 1 FROM customers c
         WHERE c.id = p_customer
@@ -139,10 +133,23 @@ BEGIN
     ) THEN
         RAISE EXCEPTION '% % cannot change customer %', v_kind, v_id, p_customer USING ERRCODE = '42501';
     END IF;
-    -- On plain PostgreSQL it is named once seen (as in buy_resource).
-    IF current_setting('citus.version', true) IS NULL THEN
-        v_named := set_config('partner.tenant_kind', 'customer', true) || set_config('partner.tenant_id', p_customer::text, true);
+    IF NOT v_citus THEN
+        PERFORM set_config('partner.tenant_kind', 'customer', true), set_config('partner.tenant_id', p_customer::text, true);
     END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION apply_freeze(
+    p_customer uuid, p_restriction uuid, p_type text, p_reason text, p_actor_kind text, p_actor uuid,
+    p_status text, p_retention_seconds double precision, p_distributor uuid, p_partner uuid, p_request_id text
+) RETURNS TABLE (frozen_resources bigint, agreement_version text, retention_until timestamptz) LANGUAGE plpgsql AS $$
+DECLARE
+    v_agreement text;
+    v_until timestamptz := CASE WHEN p_type = 'purchase_and_resources' THEN now() + make_interval(secs => p_retention_seconds) END;
+    v_frozen jsonb[];
+    v_count bigint;
+BEGIN
+    PERFORM name_seen_customer(p_customer);
     IF p_type = 'purchase_and_resources' THEN
         SELECT a.version INTO v_agreement FROM agreements a ORDER BY a.published_at DESC, a.version DESC LIMIT 1;
     END IF;
@@ -184,35 +191,13 @@ CREATE OR REPLACE FUNCTION apply_unfreeze(
     p_distributor uuid, p_partner uuid
 ) RETURNS TABLE (unfrozen_resources bigint, released_resources bigint, not_recoverable uuid[]) LANGUAGE plpgsql AS $$
 DECLARE
-    v_named text;
-    v_kind constant text := coalesce(nullif(current_setting('partner.tenant_kind', true), ''), 'none');
-    v_id constant uuid := nullif(current_setting('partner.tenant_id', true), '')::uuid;
     v_type text;
     v_unfrozen jsonb[];
     v_released bigint;
     v_not_recoverable uuid[];
     v_count bigint;
 BEGIN
-    -- On Citus the customer is named first (name_tenant: SET LOCAL, sent on to the workers,
-    -- and the narrowing checked under the policies), so the reads below see it.
-    IF current_setting('citus.version', true) IS NOT NULL THEN
-        PERFORM name_tenant('customer', p_customer);
-    END IF;
-    -- Only a customer the transaction's tenant sees (the policy's test, made here once: on
-    -- plain PostgreSQL this function runs as the schema owner, see below); the services
-    -- locked it under the policies already, so a refusal here is a bug.
-    IF NOT EXISTS (
-        SELECT 1 FROM customers c
-        WHERE c.id = p_customer
-          AND (v_kind IN ('none', 'all') OR (v_kind = 'customer' AND c.id = v_id)
-               OR (v_kind = 'partner' AND c.partner_id = v_id) OR (v_kind = 'distributor' AND c.distributor_id = v_id))
-    ) THEN
-        RAISE EXCEPTION '% % cannot change customer %', v_kind, v_id, p_customer USING ERRCODE = '42501';
-    END IF;
-    -- On plain PostgreSQL it is named once seen (as in buy_resource).
-    IF current_setting('citus.version', true) IS NULL THEN
-        v_named := set_config('partner.tenant_kind', 'customer', true) || set_config('partner.tenant_id', p_customer::text, true);
-    END IF;
+    PERFORM name_seen_customer(p_customer);
     UPDATE restrictions x SET lifted_at = now(), lifted_by_kind = p_actor_kind, lifted_by_id = p_actor, lift_reason = p_reason
     WHERE x.customer_id = p_customer AND x.lifted_at IS NULL
     RETURNING x.type INTO v_type;

@@ -25,7 +25,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         guard AuthenticationMiddleware.isPlausible(token) else { throw Self.unknown }
         let key: AuthenticatedKey
-        if let cached = cache.cachedKey(for: token) {
+        let digest = APIKeys.digest(token)
+        if let cached = cache.cachedKey(digest: digest) {
             key = cached
         } else {
             let address = context.clientAddress
@@ -35,7 +36,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
                     .rateLimited, "too many unknown API keys from this address; slow down",
                     retryAfterSeconds: max(1, Int(wait.rounded(.up))))
             }
-            guard let found = try await cache.key(for: token) else {
+            guard let found = try await cache.key(digest: digest) else {
                 unknownKeys?.spend(address)
                 throw Self.unknown
             }
@@ -100,14 +101,17 @@ final class PrincipalCache: Sendable {
     }
 
     /// The key if it is cached and fresh; no database work.
-    func cachedKey(for token: String) -> AuthenticatedKey? {
-        let digest = APIKeys.digest(token)
+    func cachedKey(digest: Data) -> AuthenticatedKey? {
         let now = ContinuousClock.now
         return state.withLock { $0.entries.value(for: digest, now: now) }
     }
 
     func key(for token: String) async throws -> AuthenticatedKey? {
-        let digest = APIKeys.digest(token)
+        try await key(digest: APIKeys.digest(token))
+    }
+
+    /// The key behind a token's digest: from the cache, else looked up (and then cached).
+    func key(digest: Data) async throws -> AuthenticatedKey? {
         let now = ContinuousClock.now
         let (cached, generation) = state.withLock { ($0.entries.value(for: digest, now: now), $0.generation) }
         if let cached { return cached }

@@ -17,6 +17,7 @@ public struct PartnerServices: Sendable {
     public let idempotency: Idempotency
     public let auditLog: AuditLog
     public let outbox: Outbox
+    public let retentionPolicies: RetentionPolicies
     /// Shared by the purchase gate (which fills it) and restrictions (which clear it).
     public let refusals: RefusalCache
 
@@ -43,5 +44,6 @@ public struct PartnerServices: Sendable {
         self.idempotency = Idempotency(client: client, leaseSeconds: idempotencyLeaseSeconds)
         self.auditLog = AuditLog(client: client)
         self.outbox = Outbox(client: client)
+        self.retentionPolicies = RetentionPolicies(client: client)
     }
 }

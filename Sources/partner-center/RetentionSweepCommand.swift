@@ -9,7 +9,7 @@ import Postgres
 struct RetentionSweepCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retention-sweep",
-        abstract: "Delete the data of frozen resources past their retention period and release them.",
+        abstract: "Move resources through their lifecycle: scheduled lifts, prepaid expiry and grace, release after retention.",
         discussion: """
             Safe to run from several hosts at once and to kill at any point: each batch is one \
             short transaction, claimed with SKIP LOCKED. SIGTERM or SIGINT finish the current \
@@ -19,7 +19,7 @@ struct RetentionSweepCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "Resources released per transaction.")
+    @Option(help: "Resources moved per transaction.")
     var batchSize = 1000
 
     @Option(help: "Stop after this many batches (the next run continues).")
@@ -79,12 +79,15 @@ struct RetentionSweepCommand: AsyncParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else if report.dryRun {
-            print("dry run: \(report.due) resources due for release, \(report.warned) due an expiring-soon event; nothing changed")
+            print(
+                "dry run: \(report.dueLifts) scheduled lifts due, \(report.dueExpiries) prepaid resources due to expire, "
+                    + "\(report.dueFreezes) due to be frozen at the end of grace, \(report.due) due for release, "
+                    + "\(report.warned) due a warning event; nothing changed")
         } else {
             print(String(
-                format: "released %d resources in %d batches (%.0f rows/s, longest batch %.3f s), %d expiring-soon events, %d idempotency records purged%@",
-                report.released, report.batches, report.rowsPerSecond, report.longestBatchSeconds, report.warned,
-                report.idempotencyRecordsPurged,
+                format: "lifted %d restrictions; expired %d, froze %d and released %d resources in %d batches (%.0f rows/s, longest batch %.3f s); %d warning events, %d idempotency records purged%@",
+                report.lifted, report.expired, report.frozen, report.released, report.batches, report.rowsPerSecond,
+                report.longestBatchSeconds, report.warned, report.idempotencyRecordsPurged,
                 report.stoppedEarly ? "; stopped early, work may remain" : ""))
         }
     }
@@ -98,8 +101,8 @@ struct RetentionSweepCommand: AsyncParsableCommand {
     static func printProgress(_ report: RetentionSweep.Report) {
         guard !report.dryRun else { return }
         let line = String(
-            format: "batch %d: %d released, %d warned, %.0f rows/s\n", report.batches, report.released, report.warned,
-            report.rowsPerSecond)
+            format: "batch %d: %d lifted, %d expired, %d frozen, %d released, %d warned, %.0f rows/s\n", report.batches,
+            report.lifted, report.expired, report.frozen, report.released, report.warned, report.rowsPerSecond)
         FileHandle.standardError.write(Data(line.utf8))
     }
 
@@ -116,6 +119,15 @@ struct RetentionSweepCommand: AsyncParsableCommand {
             # HELP partner_center_sweep_warned_resources Expiring-soon events emitted by the last retention sweep.
             # TYPE partner_center_sweep_warned_resources gauge
             partner_center_sweep_warned_resources \(report.warned)
+            # HELP partner_center_sweep_expired_resources Prepaid resources expired by the last retention sweep.
+            # TYPE partner_center_sweep_expired_resources gauge
+            partner_center_sweep_expired_resources \(report.expired)
+            # HELP partner_center_sweep_frozen_resources Prepaid resources frozen at the end of grace by the last retention sweep.
+            # TYPE partner_center_sweep_frozen_resources gauge
+            partner_center_sweep_frozen_resources \(report.frozen)
+            # HELP partner_center_sweep_lifted_restrictions Restrictions lifted at their scheduled time by the last retention sweep.
+            # TYPE partner_center_sweep_lifted_restrictions gauge
+            partner_center_sweep_lifted_restrictions \(report.lifted)
             # HELP partner_center_sweep_batches Batches run by the last retention sweep.
             # TYPE partner_center_sweep_batches gauge
             partner_center_sweep_batches \(report.batches)

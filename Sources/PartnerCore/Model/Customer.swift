@@ -37,6 +37,8 @@ public struct Restriction: Sendable, Codable, Equatable {
     public var appliedBy: ActorRef
     public var appliedAt: Date
     public var agreementVersion: String?
+    /// When the batch job lifts it by itself (a scheduled lift), unless it is lifted earlier.
+    public var liftAt: Date?
 }
 
 public struct Customer: Sendable, Codable, Equatable {
@@ -44,6 +46,8 @@ public struct Customer: Sendable, Codable, Equatable {
     public var partnerId: UUID
     public var distributorId: UUID
     public var name: String
+    /// Picks the retention policy (DESIGN §9).
+    public var level: CustomerLevel
     public var status: CustomerStatus
     public var activeRestriction: Restriction?
     public var availableOperations: [CustomerOperation]

@@ -8,8 +8,23 @@ public enum BillingMode: String, Sendable, Codable, CaseIterable {
     case payPerUse = "pay_per_use"
 }
 
+/// A resource's place in its lifecycle (DESIGN §9, schema 0014).
 public enum ResourceState: String, Sendable, Codable, CaseIterable {
-    case active, frozen, released
+    case active
+    /// Prepaid, past `expires_at`: still usable and renewable until `grace_until`.
+    case expired
+    /// Unusable: frozen by a restriction (pay-per-use) or by the end of its grace (prepaid).
+    case frozen
+    /// Its data deleted at the end of its retention; final.
+    case released
+}
+
+/// Why a resource is frozen; kept once it is released.
+public enum FrozenReason: String, Sendable, Codable, CaseIterable {
+    /// A `purchase_and_resources` restriction froze it (pay-per-use); a lift reactivates it.
+    case restriction
+    /// Its grace period after expiry ended (prepaid); a renewal reactivates it.
+    case expired
 }
 
 public struct Resource: Sendable, Codable, Equatable {
@@ -24,6 +39,9 @@ public struct Resource: Sendable, Codable, Equatable {
     public var retentionUntil: Date?
     public var releasedAt: Date?
     public var createdAt: Date
+    public var frozenReason: FrozenReason?
+    /// Prepaid, once expired: when its grace period ends (and it is frozen).
+    public var graceUntil: Date?
 }
 
 extension PostgresJSON: Codable {

@@ -8,7 +8,8 @@ public struct Distributor: Sendable, Codable, Equatable {
     public var id: UUID
     public var name: String
     public var status: TenantStatus
-    public var retentionSeconds: Int
+    /// The distributor's own retention for freezes; `nil`: the customer's level policy decides.
+    public var retentionSeconds: Int?
     public var verificationCodeRequired: Bool
     public var createdAt: Date
 }

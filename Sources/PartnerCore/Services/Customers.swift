@@ -14,7 +14,8 @@ public struct Customers: Sendable {
         SELECT c.id, c.partner_id, p.distributor_id, c.name, c.status, c.created_at,
                p.status, d.status,
                EXISTS (SELECT 1 FROM freeze_permission_grants g WHERE g.partner_id = p.id AND g.revoked_at IS NULL),
-               r.id, r.type, r.reason, r.applied_by_kind, r.applied_by_id, r.applied_at, r.agreement_version
+               r.id, r.type, r.reason, r.applied_by_kind, r.applied_by_id, r.applied_at, r.agreement_version,
+               c.level, r.lift_at
         FROM customers c
         JOIN partners p ON p.id = c.partner_id
         JOIN distributors d ON d.id = p.distributor_id
@@ -80,11 +81,12 @@ public struct Customers: Sendable {
             restriction = Restriction(
                 id: restrictionID, type: RestrictionType(rawValue: try row.decode(10)) ?? .purchaseAndResources,
                 reason: try row.decode(11), appliedBy: ActorRef(kind: try row.decode(12), id: try row.decode(13)),
-                appliedAt: try row.decode(14), agreementVersion: try row.decode(15, as: String?.self))
+                appliedAt: try row.decode(14), agreementVersion: try row.decode(15, as: String?.self),
+                liftAt: try row.decode(17, as: Date?.self))
         }
         return Customer(
             id: try row.decode(0), partnerId: try row.decode(1), distributorId: try row.decode(2), name: try row.decode(3),
-            status: status, activeRestriction: restriction,
+            level: CustomerLevel(rawValue: try row.decode(16)) ?? .v0, status: status, activeRestriction: restriction,
             availableOperations: authority.operations(for: principal, status: status), createdAt: try row.decode(5),
             resourceCounts: nil)
     }

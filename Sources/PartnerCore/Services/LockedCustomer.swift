@@ -10,28 +10,40 @@ import Postgres
 struct LockedCustomer {
     var id: UUID
     var status: CustomerStatus
+    /// A freeze's retention (DESIGN §9): the partner's own, else the distributor's, else the
+    /// customer's level policy, else 15 days.
     var retentionSeconds: Int
+    /// The grace of the customer's level: when its active prepaid resources would be frozen.
+    var prepaidGraceSeconds: Int
     var authority: Authority
     /// Whether the acting principal has the verification-code setting on.
     var actorRequiresCode: Bool
 
     /// The lock, restricted to the customers the principal sees (`Access`), so another
     /// tenant's customer is never locked: it is `not_found` before any lock is taken.
-    static func lockSQL(visibleTo principal: Principal) -> (sql: String, bind: UUID) {
+    ///
+    /// `locking: false` reads the same facts without a lock, for the impact preview: a
+    /// read-only transaction that must change nothing, not even a row's lock bits.
+    static func lockSQL(visibleTo principal: Principal, locking: Bool = true) -> (sql: String, bind: UUID) {
         let visible = Access.customerFilter(principal, alias: "c", parameter: "$2")
         return ("""
             SELECT c.status, c.partner_id, p.distributor_id, p.status, d.status,
-                   COALESCE(p.retention_seconds, d.retention_seconds), p.verification_code_required, d.verification_code_required
+                   COALESCE(p.retention_seconds, d.retention_seconds, rp.freeze_retention_seconds, \(RetentionPolicy.defaultSeconds)),
+                   p.verification_code_required, d.verification_code_required,
+                   COALESCE(rp.prepaid_grace_seconds, \(RetentionPolicy.defaultSeconds))
             FROM customers c
             JOIN partners p ON p.id = c.partner_id
             JOIN distributors d ON d.id = p.distributor_id
+            LEFT JOIN retention_policies rp ON rp.level = c.level
             WHERE c.id = $1 AND \(visible.sql)
-            FOR UPDATE OF c FOR SHARE OF p, d
+            \(locking ? "FOR UPDATE OF c FOR SHARE OF p, d" : "")
             """, visible.bind)
     }
 
-    static func lock(_ customerID: UUID, for principal: Principal, _ connection: PostgresConnection) throws -> LockedCustomer {
-        let (sql, visibleBind) = lockSQL(visibleTo: principal)
+    static func lock(
+        _ customerID: UUID, for principal: Principal, locking: Bool = true, _ connection: PostgresConnection
+    ) throws -> LockedCustomer {
+        let (sql, visibleBind) = lockSQL(visibleTo: principal, locking: locking)
         guard let row = try connection.query(sql, [customerID, visibleBind]).first else {
             throw PartnerError.notFound("the customer")
         }
@@ -52,7 +64,7 @@ struct LockedCustomer {
         if let refusal = authority.refusal(for: principal) { throw refusal }
         return LockedCustomer(
             id: customerID, status: CustomerStatus(rawValue: try row.decode(0)) ?? .normal,
-            retentionSeconds: try row.decode(5), authority: authority,
+            retentionSeconds: try row.decode(5), prepaidGraceSeconds: try row.decode(8), authority: authority,
             actorRequiresCode: principal.kind == .partner ? try row.decode(6) : try row.decode(7))
     }
 

@@ -37,6 +37,12 @@ public struct Outbox: Sendable {
         public static let resourcesUnfrozen = "resources.unfrozen"
         public static let retentionExpiring = "resource.retention_expiring"
         public static let resourceReleased = "resource.released"
+        /// The sweep's lifecycle events (DESIGN §9, schema 0014).
+        public static let resourceExpiring = "resource.expiring"
+        public static let resourceExpired = "resource.expired"
+        public static let graceExpiring = "resource.grace_expiring"
+        /// A renewal took an expired or frozen-for-expiry resource back to active.
+        public static let resourceReactivated = "resource.reactivated"
         public static let grantChanged = "grant.changed"
     }
 

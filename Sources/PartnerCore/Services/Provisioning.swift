@@ -36,7 +36,7 @@ public struct Provisioning: Sendable {
     public func createDistributor(name: String, retentionSeconds: Int?, context: ChangeContext) async throws -> Distributor {
         try context.principal.requireOperator()
         let name = try Validate.name(name)
-        let retention = try Validate.retention(retentionSeconds ?? 1_296_000)
+        let retention = try retentionSeconds.map { try Validate.retention($0) }
         return try await client.withTransaction(answering: context) { connection in
             let row = try connection.query(
                 "INSERT INTO distributors (name, retention_seconds) VALUES ($1, $2) RETURNING \(Self.distributorColumns)",
@@ -67,7 +67,7 @@ public struct Provisioning: Sendable {
     }
 
     /// Creates a customer and answers it as `GET /v1/customers/{cid}` would.
-    public func createCustomer(partnerID: UUID, name: String, context: ChangeContext) async throws -> Customer {
+    public func createCustomer(partnerID: UUID, name: String, level: CustomerLevel = .v0, context: ChangeContext) async throws -> Customer {
         try context.principal.requireOperator()
         let name = try Validate.name(name)
         // The id is chosen here and the partner read first, so the insert names its
@@ -80,15 +80,35 @@ public struct Provisioning: Sendable {
             }
             let distributorID: UUID = try partner.decode(0)
             try connection.execute(
-                "INSERT INTO customers (id, partner_id, distributor_id, name) VALUES ($1, $2, $3, $4)", [id, partnerID, distributorID, name])
+                "INSERT INTO customers (id, partner_id, distributor_id, name, level) VALUES ($1, $2, $3, $4, $5)",
+                [id, partnerID, distributorID, name, level.rawValue])
             try AuditLog.append(
                 connection, context, action: "customer.created", target: ("customer", id),
                 scope: TenantScope(distributorID: distributorID, partnerID: partnerID, customerID: id),
-                details: ["name": .string(name)])
+                details: ["name": .string(name), "level": .string(level.rawValue)])
             var customer = try Customers.customer(
                 try connection.query("\(Customers.selectSQL) WHERE c.id = $1", [id]).single(), for: context.principal)
             customer.resourceCounts = .zero
             return customer
+        }
+    }
+
+    /// Sets a customer's level (DESIGN §9), audited with the old and the new level. The new
+    /// level's policy applies to freezes, expiries and grace ends from now on.
+    public func updateCustomer(id: UUID, level: CustomerLevel?, context: ChangeContext) async throws -> Customer {
+        try context.principal.requireOperator()
+        guard let level else { throw PartnerError.validation("nothing to change: give level") }
+        return try await client.withTransaction(answering: context) { connection in
+            guard let old = try connection.query(
+                "SELECT level, partner_id, distributor_id FROM customers WHERE id = $1 FOR UPDATE", [id]).first
+            else { throw PartnerError.notFound("the customer") }
+            try connection.execute("UPDATE customers SET level = $2, updated_at = now() WHERE id = $1", [id, level.rawValue])
+            try AuditLog.append(
+                connection, context, action: "customer.updated", target: ("customer", id),
+                scope: TenantScope(distributorID: try old.decode(2), partnerID: try old.decode(1), customerID: id),
+                details: ["level": .string(level.rawValue), "previous_level": .string(try old.decode(0))])
+            return try Customers.customer(
+                try connection.query("\(Customers.selectSQL) WHERE c.id = $1", [id]).single(), for: context.principal)
         }
     }
 
@@ -142,47 +162,58 @@ public struct Provisioning: Sendable {
     }
 
     /// Changes a distributor's status or retention period.
-    public func updateDistributor(id: UUID, status: TenantStatus?, retentionSeconds: Int?, context: ChangeContext) async throws -> Distributor {
+    /// `clearRetention` removes its own retention, so the customers' level policies decide.
+    public func updateDistributor(
+        id: UUID, status: TenantStatus?, retentionSeconds: Int?, clearRetention: Bool = false, context: ChangeContext
+    ) async throws -> Distributor {
         try await updateTenant(
             kind: "distributor", columns: Self.distributorColumns, id: id, status: status, retentionSeconds: retentionSeconds,
-            context: context, decode: Self.distributor, scope: { TenantScope(distributorID: $0.id) })
+            clearRetention: clearRetention, context: context, decode: Self.distributor, scope: { TenantScope(distributorID: $0.id) })
     }
 
     /// Changes a partner's status or its own retention period.
-    public func updatePartner(id: UUID, status: TenantStatus?, retentionSeconds: Int?, context: ChangeContext) async throws -> Partner {
+    /// `clearRetention` removes its own retention, so the distributor's applies.
+    public func updatePartner(
+        id: UUID, status: TenantStatus?, retentionSeconds: Int?, clearRetention: Bool = false, context: ChangeContext
+    ) async throws -> Partner {
         try await updateTenant(
             kind: "partner", columns: Self.partnerColumns, id: id, status: status, retentionSeconds: retentionSeconds,
-            context: context, decode: Self.partner, scope: { TenantScope(distributorID: $0.distributorId, partnerID: $0.id) })
+            clearRetention: clearRetention, context: context, decode: Self.partner, scope: { TenantScope(distributorID: $0.distributorId, partnerID: $0.id) })
     }
 
     /// The one update path of both tenant tiers: operator only, something to change, a valid
     /// retention, one audited UPDATE. `kind` is "distributor" or "partner", never input.
     private func updateTenant<Tenant: Sendable & Encodable>(
-        kind: String, columns: String, id: UUID, status: TenantStatus?, retentionSeconds: Int?, context: ChangeContext,
+        kind: String, columns: String, id: UUID, status: TenantStatus?, retentionSeconds: Int?, clearRetention: Bool,
+        context: ChangeContext,
         decode: @escaping @Sendable (PostgresRow) throws -> Tenant, scope: @escaping @Sendable (Tenant) -> TenantScope
     ) async throws -> Tenant {
         try context.principal.requireOperator()
-        guard status != nil || retentionSeconds != nil else {
+        guard status != nil || retentionSeconds != nil || clearRetention else {
             throw PartnerError.validation("nothing to change: give status or retention_seconds")
         }
-        let retention = try retentionSeconds.map(Validate.retention)
+        let retention = try retentionSeconds.map { try Validate.retention($0) }
         return try await client.withTransaction(answering: context) { connection in
             let rows = try connection.query(
-                "UPDATE \(kind)s SET status = COALESCE($2, status), retention_seconds = COALESCE($3, retention_seconds) WHERE id = $1 RETURNING \(columns)",
-                [id, status?.rawValue, retention])
+                """
+                UPDATE \(kind)s SET status = COALESCE($2, status),
+                                    retention_seconds = CASE WHEN $4 THEN NULL ELSE COALESCE($3, retention_seconds) END
+                WHERE id = $1 RETURNING \(columns)
+                """, [id, status?.rawValue, retention, clearRetention])
             guard let row = rows.first else { throw PartnerError.notFound("the \(kind)") }
             let tenant = try decode(row)
             try AuditLog.append(
                 connection, context, action: "\(kind).updated", target: (kind, id), scope: scope(tenant),
-                details: Self.changes(status: status, retentionSeconds: retention))
+                details: Self.changes(status: status, retentionSeconds: retention, clearRetention: clearRetention))
             return tenant
         }
     }
 
-    static func changes(status: TenantStatus?, retentionSeconds: Int?) -> [String: JSONValue] {
+    static func changes(status: TenantStatus?, retentionSeconds: Int?, clearRetention: Bool) -> [String: JSONValue] {
         var details: [String: JSONValue] = [:]
         if let status { details["status"] = .string(status.rawValue) }
         if let retentionSeconds { details["retention_seconds"] = .number(Double(retentionSeconds)) }
+        if clearRetention { details["retention_seconds"] = .null }
         return details
     }
 
@@ -193,7 +224,7 @@ public struct Provisioning: Sendable {
         Distributor(
             id: try row.decode(0), name: try row.decode(1),
             status: try TenantStatus(rawValue: row.decode(2)) ?? .active,
-            retentionSeconds: try row.decode(3), verificationCodeRequired: try row.decode(4), createdAt: try row.decode(5))
+            retentionSeconds: try row.decode(3, as: Int?.self), verificationCodeRequired: try row.decode(4), createdAt: try row.decode(5))
     }
 
     static func partner(_ row: PostgresRow) throws -> Partner {

@@ -72,18 +72,23 @@ public struct PurchaseGate: Sendable {
             return try await buy(customerID, type: type, billingMode: billingMode, termMonths: termMonths, spec: spec, context: context)
         case .renew(let resourceID, let termMonths):
             let months = try Validate.termMonths(termMonths)
+            // A renewal can reactivate a resource whose usage was just refused.
+            defer { refusals.forget(customerIDs: [customerID]) }
             return try await modify(customerID, resourceID, action: "renew", context: context) { connection, resource in
                 guard resource.billingMode == .prepaid else {
                     throw PartnerError(.resourceNotChangeable, "only prepaid resources are renewed; pay-per-use resources run until released")
                 }
                 try Validate.renewal(from: resource.expiresAt, months: months)
-                // The term runs on from the old expiry, or from now once that has passed. The
-                // old expiry is bound from the row this transaction holds FOR UPDATE, so the
-                // SET names no column: Citus evaluates such an expression on the coordinator
-                // and refuses a STABLE one (timestamptz + interval) over a column.
+                // The term runs on from the old expiry (DESIGN §9), also for a resource that
+                // expired or was frozen for its expiry: that renewal reactivates it. The old
+                // expiry is bound from the row this transaction holds FOR UPDATE, so the SET
+                // names no column: Citus evaluates such an expression on the coordinator and
+                // refuses a STABLE one (timestamptz + interval) over a column.
                 // `months` is bound as int8; make_interval wants integer.
                 return try connection.query("""
-                    UPDATE resources SET expires_at = greatest($4::timestamptz, now()) + make_interval(months => $3::integer),
+                    UPDATE resources SET expires_at = $4::timestamptz + make_interval(months => $3::integer),
+                                         state = 'active', frozen_reason = NULL, frozen_at = NULL, retention_until = NULL,
+                                         grace_until = NULL, expiry_warned_at = NULL, retention_warned_at = NULL,
                                          updated_at = now()
                     WHERE customer_id = $1 AND id = $2 RETURNING \(Resources.returningColumns)
                     """, [customerID, resourceID, months, resource.expiresAt]).single()
@@ -161,21 +166,39 @@ public struct PurchaseGate: Sendable {
                 [customerID, resourceID]).first
             else { throw PartnerError.notFound("the resource") }
             let resource = try Resources.resource(resourceRow)
-            switch resource.state {
-            case .released: throw PartnerError(.resourceReleased, "the resource was released and no longer exists")
-            case .frozen: throw PartnerError(.resourceFrozen, "the resource is frozen")
-            case .active: break
+            // A prepaid resource that expired, or was frozen for its expiry, is renewed back to
+            // active (DESIGN §9); one frozen by a restriction stays frozen until the lift.
+            switch (resource.state, action) {
+            case (.released, _): throw PartnerError(.resourceReleased, "the resource was released and no longer exists")
+            case (.frozen, "renew") where resource.frozenReason == .expired: break
+            case (.frozen, _): throw PartnerError(.resourceFrozen, "the resource is frozen")
+            case (.expired, "change"):
+                throw PartnerError(.resourceNotChangeable, "the resource expired; renew it before changing it")
+            case (.expired, _), (.active, _): break
             }
             let updated = try Resources.resource(try apply(connection, resource))
             let orderID = UUID.random()
             let (months, spec) = order()
+            let scope = TenantScope(distributorID: try customerRow.decode(2), partnerID: try customerRow.decode(1), customerID: customerID)
             try connection.execute(
                 "INSERT INTO orders (customer_id, id, action, resource_id, term_months, spec) VALUES ($1, $2, $3, $4, $5, $6)",
                 [customerID, orderID, action, resourceID, months, spec])
+            var details: [String: JSONValue] = ["order_id": .string(orderID.uuidString.lowercased())]
+            // A renewal that reactivated an expired or frozen-for-expiry resource: the state
+            // change is this order's (its one audit event), and integrators hear of it.
+            if resource.state != updated.state {
+                details["previous_state"] = .string(resource.state.rawValue)
+                try connection.execute(
+                    "INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id) VALUES ($1, $2, $3, $4, $5, $4)",
+                    [Outbox.EventType.resourceReactivated, scope.distributorID, scope.partnerID, customerID, try PostgresJSON(.object([
+                        "resource_ids": .array([.string(resourceID.uuidString.lowercased())]),
+                        "previous_state": .string(resource.state.rawValue),
+                        "frozen_reason": resource.frozenReason.map { .string($0.rawValue) } ?? .null,
+                        "expires_at": .string(ISO8601DateFormatter().string(from: updated.expiresAt ?? Date())),
+                    ]))])
+            }
             try AuditLog.append(
-                connection, context, action: "order.\(action)", target: ("resource", resourceID),
-                scope: TenantScope(distributorID: try customerRow.decode(2), partnerID: try customerRow.decode(1), customerID: customerID),
-                details: ["order_id": .string(orderID.uuidString.lowercased())])
+                connection, context, action: "order.\(action)", target: ("resource", resourceID), scope: scope, details: details)
             return OrderResult(orderId: orderID, action: action, resourceId: resourceID, resource: updated)
         }
     }
@@ -198,7 +221,8 @@ public struct PurchaseGate: Sendable {
         let refusals = self.refusals
         return try await oneStatement(Self.usageSQL, [customerID, resourceID, String(quantity)], context) { rows in
             guard let row = rows.first else { throw PartnerError.notFound("the resource") }
-            guard let state = ResourceState(rawValue: try row.decode(0)), state != .active else {
+            // Recorded: the resource is active, or expired and in its grace period (DESIGN §9).
+            guard try row.decode(1, as: Int.self) == 0, let state = ResourceState(rawValue: try row.decode(0)) else {
                 return UsageResult(resourceId: resourceID, accepted: true)
             }
             // Frozen until the sweep may release it, at the end of its retention (no retention

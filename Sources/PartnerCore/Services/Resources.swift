@@ -8,7 +8,8 @@ public struct Resources: Sendable {
     public init(client: PostgresClient) { self.client = client }
 
     static let returningColumns = """
-        customer_id, id, type, billing_mode, state, spec, expires_at, frozen_at, retention_until, released_at, created_at
+        customer_id, id, type, billing_mode, state, spec, expires_at, frozen_at, retention_until, released_at, created_at,
+        frozen_reason, grace_until
         """
 
     static func resource(_ row: PostgresRow) throws -> Resource {
@@ -18,7 +19,8 @@ public struct Resources: Sendable {
             state: ResourceState(rawValue: try row.decode(4)) ?? .active,
             spec: try row.decode(5), expiresAt: try row.decode(6, as: Date?.self), frozenAt: try row.decode(7, as: Date?.self),
             retentionUntil: try row.decode(8, as: Date?.self), releasedAt: try row.decode(9, as: Date?.self),
-            createdAt: try row.decode(10))
+            createdAt: try row.decode(10), frozenReason: try row.decode(11, as: String?.self).flatMap(FrozenReason.init(rawValue:)),
+            graceUntil: try row.decode(12, as: Date?.self))
     }
 
     /// A customer's resources by id, optionally in one state.

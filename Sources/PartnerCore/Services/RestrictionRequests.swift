@@ -6,12 +6,18 @@ public struct FreezeRequest: Sendable {
     public var reason: String?
     public var agreementAccepted: Bool
     public var verificationCode: String?
+    /// A scheduled lift (DESIGN §9): the batch job lifts the restriction then.
+    public var liftAt: Date?
 
-    public init(type: RestrictionType? = nil, reason: String?, agreementAccepted: Bool? = nil, verificationCode: String? = nil) {
+    public init(
+        type: RestrictionType? = nil, reason: String?, agreementAccepted: Bool? = nil, verificationCode: String? = nil,
+        liftAt: Date? = nil
+    ) {
         self.type = type ?? .purchaseAndResources
         self.reason = reason
         self.agreementAccepted = agreementAccepted ?? false
         self.verificationCode = verificationCode
+        self.liftAt = liftAt
     }
 }
 
@@ -36,6 +42,32 @@ public struct FreezeResult: Sendable, Codable, Equatable {
     public var frozenResources: Int
     public var retentionUntil: Date?
     public var agreementVersion: String?
+    public var liftAt: Date?
+}
+
+/// What a freeze would do, changing nothing (DESIGN §9, impact preview).
+public struct FreezePreview: Sendable, Codable, Equatable {
+    /// A prepaid resource whose grace would end while the customer is restricted: it cannot
+    /// be renewed then, so it would be frozen (and later released) by its own expiry.
+    public struct PrepaidExpiry: Sendable, Codable, Equatable {
+        public var resourceId: UUID
+        public var expiresAt: Date
+        public var graceUntil: Date
+    }
+
+    public var dryRun = true
+    public var customerId: UUID
+    public var type: RestrictionType
+    /// Active pay-per-use resources the freeze would freeze (0 for `purchase`).
+    public var frozenResources: Int
+    /// When their retention would end (`purchase_and_resources` only).
+    public var retentionUntil: Date?
+    /// The stored data of those resources: deleted when their retention ends.
+    public var dataBytesAtRisk: Int
+    /// Up to `PrepaidExpiry.listed` of them, soonest grace end first.
+    public var prepaidExpiring: [PrepaidExpiry]
+    public var prepaidExpiringTotal: Int
+    public var liftAt: Date?
 }
 
 public struct UnfreezeResult: Sendable, Codable, Equatable {

@@ -55,14 +55,90 @@ public struct Restrictions: Sendable {
         if request.type == .purchaseAndResources && !request.agreementAccepted {
             throw PartnerError(.agreementRequired, "accept the Agreement for Partners to Manage Customer Budgets to freeze resources")
         }
+        try validateLift(request.liftAt)
         return reason
     }
+
+    /// How far ahead a lift may be scheduled.
+    public static let maximumLiftDelay: TimeInterval = 365 * 86_400
+
+    /// A scheduled lift lies in the future, at most a year ahead.
+    static func validateLift(_ liftAt: Date?) throws {
+        guard let liftAt else { return }
+        let now = Date()
+        guard liftAt > now, liftAt <= now.addingTimeInterval(maximumLiftDelay) else {
+            throw PartnerError.validation("lift_at must be in the future and at most 365 days ahead")
+        }
+    }
+
+    // MARK: Impact preview
+
+    /// What a freeze of this customer would do now (DESIGN §9), under the same authority
+    /// rules, in a read-only transaction that locks nothing: no restriction, audit or event,
+    /// no verification code, no idempotency record. It needs no reason, agreement or code:
+    /// the console shows it before the partner fills those in.
+    ///
+    /// Prepaid resources listed are those, active or expired, whose grace would end before
+    /// the restriction does: at `lift_at` when one is given, else when the retention of the
+    /// frozen resources would end (the same period for a `purchase` restriction). A
+    /// restricted customer cannot renew them (the purchase gate), so they would be frozen.
+    public func preview(customerID: UUID, type: RestrictionType?, liftAt: Date?, principal: Principal) async throws -> FreezePreview {
+        try Self.requireActorKind(principal)
+        try Self.validateLift(liftAt)
+        let type = type ?? .purchaseAndResources
+        return try await client.withTransaction(in: Access.tenant(of: principal), readOnly: true) { connection in
+            let customer = try LockedCustomer.lock(customerID, for: principal, locking: false, connection)
+            guard customer.status == .normal else {
+                throw PartnerError(.customerAlreadyRestricted, "the customer is already restricted; lift that restriction first")
+            }
+            try connection.name(.customer(customerID))
+            let now = Date()
+            let retentionEnd = now.addingTimeInterval(TimeInterval(customer.retentionSeconds))
+            var frozen = 0
+            var bytes = 0
+            if type == .purchaseAndResources {
+                let row = try connection.query(Self.previewFrozenSQL, [customerID]).single()
+                frozen = try row.decode(0)
+                bytes = try row.decode(1)
+            }
+            let rows = try connection.query(
+                Self.previewPrepaidSQL,
+                [customerID, Double(customer.prepaidGraceSeconds), liftAt ?? retentionEnd, Self.previewListed])
+            let expiring = try rows.map { row in
+                FreezePreview.PrepaidExpiry(resourceId: try row.decode(0), expiresAt: try row.decode(1), graceUntil: try row.decode(2))
+            }
+            return FreezePreview(
+                customerId: customerID, type: type, frozenResources: frozen,
+                retentionUntil: type == .purchaseAndResources ? retentionEnd : nil, dataBytesAtRisk: bytes,
+                prepaidExpiring: expiring, prepaidExpiringTotal: try rows.first?.decode(3, as: Int.self) ?? 0, liftAt: liftAt)
+        }
+    }
+
+    /// How many prepaid resources a preview lists (it counts them all).
+    static let previewListed = 100
+
+    static let previewFrozenSQL = """
+        SELECT count(*), COALESCE(sum(d.size_bytes), 0)::bigint
+        FROM resources r LEFT JOIN resource_data d ON d.customer_id = r.customer_id AND d.resource_id = r.id
+        WHERE r.customer_id = $1 AND r.state = 'active' AND r.billing_mode = 'pay_per_use'
+        """
+
+    /// `$2` the level's grace in seconds (for resources not expired yet), `$3` the end of the
+    /// restriction, `$4` how many to list.
+    static let previewPrepaidSQL = """
+        SELECT id, expires_at, grace_until, count(*) OVER ()
+        FROM (SELECT r.id, r.expires_at, COALESCE(r.grace_until, r.expires_at + make_interval(secs => $2)) AS grace_until
+              FROM resources r
+              WHERE r.customer_id = $1 AND r.state IN ('active', 'expired') AND r.expires_at IS NOT NULL) prepaid
+        WHERE grace_until < $3
+        ORDER BY grace_until, id LIMIT $4
+        """
 
     /// The restriction, status, frozen resources, audit and outbox events in one call of
     /// `apply_freeze` (schema 0010): set-based, and on Citus one shard in one phase.
     static let applyFreezeSQL = """
         SELECT frozen_resources, agreement_version, retention_until
-        FROM apply_freeze($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        FROM apply_freeze($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
         """
 
     static func freeze(
@@ -82,12 +158,12 @@ public struct Restrictions: Sendable {
         let row = try connection.query(applyFreezeSQL, [
             customerID, restrictionID, request.type.rawValue, reason, context.principal.actorKind, context.principal.id,
             request.type.customerStatus.rawValue, Double(locked.retentionSeconds), locked.authority.facts.distributorID,
-            locked.authority.facts.partnerID, context.requestID,
+            locked.authority.facts.partnerID, context.requestID, request.liftAt,
         ]).single()
         return .done(FreezeResult(
             customerId: customerID, status: request.type.customerStatus, restrictionId: restrictionID, type: request.type,
             frozenResources: try row.decode(0), retentionUntil: try row.decode(2, as: Date?.self),
-            agreementVersion: try row.decode(1, as: String?.self)))
+            agreementVersion: try row.decode(1, as: String?.self), liftAt: request.liftAt))
     }
 
     // MARK: Unfreeze

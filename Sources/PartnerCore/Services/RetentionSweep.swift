@@ -1,25 +1,35 @@
 import Foundation
 import Postgres
 
-/// The retention sweep (DESIGN §2, Retention): releases frozen pay-per-use resources whose
-/// retention period has passed, deleting their stored data.
+/// The retention sweep: the batch job that moves resources through their lifecycle (DESIGN
+/// §2 Retention, §9) and lifts restrictions whose scheduled lift has come.
+///
+/// In order, each until nothing is left that it can claim: scheduled lifts; warnings ahead
+/// of expiry (`resource.expiring`); expiry of prepaid resources past `expires_at`
+/// (`resource.expired`); warnings ahead of the end of grace (`resource.grace_expiring`); the
+/// freeze of expired resources past `grace_until` (`resources.frozen`, reason `expired`);
+/// warnings ahead of release (`resource.retention_expiring`); the release of frozen
+/// resources past `retention_until`, deleting their data (`resource.released`). Lifts come
+/// first, so a run that starts late never deletes data whose restriction was due to be
+/// lifted; transitions run in lifecycle order, so a resource long overdue moves all the way
+/// in one run.
 ///
 /// Work is claimed one customer at a time: every statement names one `customer_id`, so on
 /// Citus each batch is a single-shard transaction and no claim locks rows on several nodes
 /// (DESIGN §8). A batch claims up to `batchSize` of that customer's due resources with
 /// `FOR UPDATE SKIP LOCKED` in deadline order and is one short transaction (a single
-/// statement), so several sweepers share the queue without releasing anything twice, a
-/// killed sweeper loses at most its open batch (rolled back), and an unfreeze racing the
-/// sweep either wins the row (the sweeper skips it) or waits and then finds it released.
-/// Which customers have work comes from a plain read, oldest deadline first, a thousand at
-/// a time. Before releasing, each resource whose deadline is near gets one
-/// `resource.retention_expiring` event.
+/// statement), so several sweepers share the queue without acting twice, a killed sweeper
+/// loses at most its open batch (rolled back), and an unfreeze or a renewal racing the
+/// sweep either wins the row (the sweeper skips it) or waits and then sees what the batch
+/// committed. Which customers have work comes from a plain read, oldest deadline first, a
+/// thousand at a time, over a partial index on the deadline (schema 0014), so it reads the
+/// due rows, not the table.
 public struct RetentionSweep: Sendable {
     public struct Options: Sendable {
         public var batchSize: Int
         public var maxBatches: Int?
         public var dryRun: Bool
-        /// How far ahead of its deadline a resource gets its expiring-soon event.
+        /// How far ahead of its deadline a resource gets its warning event.
         public var warningWindow: TimeInterval
 
         public init(batchSize: Int = 1000, maxBatches: Int? = nil, dryRun: Bool = false, warningWindow: TimeInterval = 3 * 86_400) {
@@ -30,14 +40,25 @@ public struct RetentionSweep: Sendable {
         }
     }
 
-    /// Progress so far; the last value is the run's summary.
+    /// Progress so far; the last value is the run's summary. A dry run fills the `due…`
+    /// counts and `warned` (what is due now) and changes nothing.
     public struct Report: Sendable, Codable, Equatable {
         public var dryRun: Bool
         public var batches = 0
         public var released = 0
+        /// Warning events' resources, all three kinds.
         public var warned = 0
-        /// Resources due now (counted by a dry run; what a real run found left is 0 when done).
+        /// Prepaid resources that expired (entered their grace period).
+        public var expired = 0
+        /// Prepaid resources frozen at the end of their grace period.
+        public var frozen = 0
+        /// Restrictions lifted at their scheduled time.
+        public var lifted = 0
+        /// Resources due for release now (counted by a dry run; what a real run found left is 0 when done).
         public var due = 0
+        public var dueExpiries = 0
+        public var dueFreezes = 0
+        public var dueLifts = 0
         public var seconds = 0.0
         public var longestBatchSeconds = 0.0
         /// Whether the run stopped early (max batches or a stop request) with work left.
@@ -45,7 +66,21 @@ public struct RetentionSweep: Sendable {
         /// Idempotency records (and batch outcomes) older than a day that the run deleted.
         public var idempotencyRecordsPurged = 0
 
-        public var rowsPerSecond: Double { seconds > 0 ? Double(released) / seconds : 0 }
+        /// Resources whose state changed: expired, frozen for expiry, released.
+        public var transitions: Int { expired + frozen + released }
+        public var rowsPerSecond: Double { seconds > 0 ? Double(transitions) / seconds : 0 }
+    }
+
+    /// One kind of work: which customers have some (`$1` how many to list, `$2` the warning
+    /// window when there is one) and one customer's batch (`$1` the customer, `$2` the
+    /// batch size, `$3` the window).
+    struct Phase: Sendable {
+        var customers: String
+        var batch: String
+        var warns: Bool
+        var counts: Count
+
+        enum Count: Sendable { case warned, expired, frozen, released }
     }
 
     let client: PostgresClient
@@ -69,20 +104,70 @@ public struct RetentionSweep: Sendable {
         GROUP BY customer_id ORDER BY min(retention_until) LIMIT $1
         """
 
+    static let expiryWarningCustomersSQL = """
+        SELECT customer_id FROM resources
+        WHERE state = 'active' AND expires_at IS NOT NULL AND expiry_warned_at IS NULL
+          AND expires_at > now() AND expires_at <= now() + make_interval(secs => $2)
+        GROUP BY customer_id ORDER BY min(expires_at) LIMIT $1
+        """
+
+    static let expiryCustomersSQL = """
+        SELECT customer_id FROM resources
+        WHERE state = 'active' AND expires_at IS NOT NULL AND expires_at <= now()
+        GROUP BY customer_id ORDER BY min(expires_at) LIMIT $1
+        """
+
+    static let graceWarningCustomersSQL = """
+        SELECT customer_id FROM resources
+        WHERE state = 'expired' AND expiry_warned_at IS NULL
+          AND grace_until > now() AND grace_until <= now() + make_interval(secs => $2)
+        GROUP BY customer_id ORDER BY min(grace_until) LIMIT $1
+        """
+
+    static let graceEndCustomersSQL = """
+        SELECT customer_id FROM resources
+        WHERE state = 'expired' AND grace_until <= now()
+        GROUP BY customer_id ORDER BY min(grace_until) LIMIT $1
+        """
+
     /// One customer's batch of expiring-soon events (`warn_retention_batch`, schema 0010):
     /// `$1` the customer, `$2` the batch size, `$3` the warning window in seconds.
     static let warnSQL = "SELECT warn_retention_batch($1, $2::integer, $3)"
 
-    /// One customer's batch of releases (`release_retention_batch`, schema 0010): `$1` the
-    /// customer, `$2` the batch size. Public so that Scripts/bench can run the very same
-    /// statement through psql.
+    /// One customer's batch of releases (`release_retention_batch`, schemas 0010 and 0014):
+    /// `$1` the customer, `$2` the batch size. Public so that Scripts/bench can run the very
+    /// same statement through psql.
     public static let releaseSQL = "SELECT release_retention_batch($1, $2::integer)"
 
+    /// One customer's batch of expiries and of freezes at the end of grace (schema 0014).
+    public static let expireSQL = "SELECT expire_prepaid_batch($1, $2::integer)"
+    public static let freezeExpiredSQL = "SELECT freeze_expired_batch($1, $2::integer)"
+    static let warnExpirySQL = "SELECT warn_prepaid_batch($1, 'expiry', $2::integer, $3)"
+    static let warnGraceSQL = "SELECT warn_prepaid_batch($1, 'grace', $2::integer, $3)"
+
+    /// The resource transitions in the order a run does them.
+    static let phases: [Phase] = [
+        Phase(customers: expiryWarningCustomersSQL, batch: warnExpirySQL, warns: true, counts: .warned),
+        Phase(customers: expiryCustomersSQL, batch: expireSQL, warns: false, counts: .expired),
+        Phase(customers: graceWarningCustomersSQL, batch: warnGraceSQL, warns: true, counts: .warned),
+        Phase(customers: graceEndCustomersSQL, batch: freezeExpiredSQL, warns: false, counts: .frozen),
+        Phase(customers: expiringCustomersSQL, batch: warnSQL, warns: true, counts: .warned),
+        Phase(customers: dueCustomersSQL, batch: releaseSQL, warns: false, counts: .released),
+    ]
+
+    /// What a dry run reports: `$1` the warning window in seconds. Each count reads its own
+    /// partial index.
     static let countSQL = """
-        SELECT count(*) FILTER (WHERE retention_until <= now()),
-               count(*) FILTER (WHERE retention_warned_at IS NULL AND retention_until > now()
-                                  AND retention_until <= now() + make_interval(secs => $1))
-        FROM resources WHERE state = 'frozen'
+        SELECT (SELECT count(*) FROM resources WHERE state = 'frozen' AND retention_until <= now()),
+               (SELECT count(*) FROM resources WHERE state = 'frozen' AND retention_warned_at IS NULL
+                  AND retention_until > now() AND retention_until <= now() + make_interval(secs => $1))
+             + (SELECT count(*) FROM resources WHERE state = 'active' AND expires_at IS NOT NULL AND expiry_warned_at IS NULL
+                  AND expires_at > now() AND expires_at <= now() + make_interval(secs => $1))
+             + (SELECT count(*) FROM resources WHERE state = 'expired' AND expiry_warned_at IS NULL
+                  AND grace_until > now() AND grace_until <= now() + make_interval(secs => $1)),
+               (SELECT count(*) FROM resources WHERE state = 'active' AND expires_at IS NOT NULL AND expires_at <= now()),
+               (SELECT count(*) FROM resources WHERE state = 'expired' AND grace_until <= now()),
+               (\(ScheduledLifts.countSQL))
         """
 
     /// Runs until nothing is due, `maxBatches` is reached, or `shouldStop` says so (checked
@@ -108,19 +193,43 @@ public struct RetentionSweep: Sendable {
             }
             report.due = try row.decode(0)
             report.warned = try row.decode(1)
+            report.dueExpiries = try row.decode(2)
+            report.dueFreezes = try row.decode(3)
+            report.dueLifts = try row.decode(4)
             report.seconds = seconds(clock.now - start)
             progress(report)
             return report
         }
-        // Warnings first, then releases: each phase goes customer by customer, batch by
-        // batch, until a whole pass over the customers with work finds nothing it can claim
-        // (what is left is locked by another sweeper, which will finish it).
-        let phases: [(window: Double?, customers: String, batch: String)] = [
-            (options.warningWindow, Self.expiringCustomersSQL, Self.warnSQL), (nil, Self.dueCustomersSQL, Self.releaseSQL),
-        ]
-        phases: for phase in phases {
+        func mayGoOn() -> Bool {
+            if let maxBatches = options.maxBatches, report.batches >= maxBatches { report.stoppedEarly = true }
+            if shouldStop() { report.stoppedEarly = true }
+            return !report.stoppedEarly
+        }
+        // Scheduled lifts, each its own transaction (counted as a batch).
+        let lifts = ScheduledLifts(client: client)
+        lifting: while true {
+            let due = try await lifts.due(limit: Self.customersPerPass)
+            var progressed = false
+            for restriction in due {
+                guard mayGoOn() else { break lifting }
+                let batchStart = clock.now
+                guard try await lifts.lift(customerID: restriction.customerID, restrictionID: restriction.restrictionID) else { continue }
+                report.lifted += 1
+                report.batches += 1
+                report.longestBatchSeconds = max(report.longestBatchSeconds, seconds(clock.now - batchStart))
+                report.seconds = seconds(clock.now - start)
+                progress(report)
+                progressed = true
+            }
+            if !progressed { break }
+        }
+        // Each phase goes customer by customer, batch by batch, until a whole pass over the
+        // customers with work finds nothing it can claim (what is left is locked by another
+        // sweeper, which will finish it).
+        phases: for phase in report.stoppedEarly ? [] : Self.phases {
             while true {
-                let listing: [(any PostgresEncodable)?] = phase.window.map { [Self.customersPerPass, $0] } ?? [Self.customersPerPass]
+                let listing: [(any PostgresEncodable)?] = phase.warns
+                    ? [Self.customersPerPass, options.warningWindow] : [Self.customersPerPass]
                 // The sweep's explicit path to every tenant: it lists customers with work; each
                 // batch function then names its one customer.
                 let customers = try await client.withTransaction(in: .all, readOnly: true) { connection in
@@ -129,15 +238,18 @@ public struct RetentionSweep: Sendable {
                 var progressed = false
                 for customer in customers {
                     while true {
-                        if let maxBatches = options.maxBatches, report.batches >= maxBatches { report.stoppedEarly = true }
-                        if shouldStop() { report.stoppedEarly = true }
-                        if report.stoppedEarly { break phases }
+                        guard mayGoOn() else { break phases }
                         let batchStart = clock.now
-                        let parameters: [(any PostgresEncodable)?] = phase.window.map { [customer, options.batchSize, $0] }
-                            ?? [customer, options.batchSize]
+                        let parameters: [(any PostgresEncodable)?] = phase.warns
+                            ? [customer, options.batchSize, options.warningWindow] : [customer, options.batchSize]
                         let done: Int = try await client.query(phase.batch, parameters).single().decode(0)
                         guard done > 0 else { break }
-                        if phase.window == nil { report.released += done } else { report.warned += done }
+                        switch phase.counts {
+                        case .warned: report.warned += done
+                        case .expired: report.expired += done
+                        case .frozen: report.frozen += done
+                        case .released: report.released += done
+                        }
                         report.batches += 1
                         report.longestBatchSeconds = max(report.longestBatchSeconds, seconds(clock.now - batchStart))
                         report.seconds = seconds(clock.now - start)

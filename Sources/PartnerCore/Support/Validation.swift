@@ -31,9 +31,9 @@ enum Validate {
     }
 
     /// A retention period in seconds: 0 to 365 days.
-    static func retention(_ seconds: Int) throws -> Int {
+    static func retention(_ seconds: Int, field: String = "retention_seconds") throws -> Int {
         guard (0...31_536_000).contains(seconds) else {
-            throw PartnerError.validation("retention_seconds must be between 0 and 31536000 (365 days)")
+            throw PartnerError.validation("\(field) must be between 0 and 31536000 (365 days)")
         }
         return seconds
     }
@@ -100,9 +100,13 @@ enum Validate {
     static func renewal(from expiresAt: Date?, months: Int) throws {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
-        let start = max(expiresAt ?? Date(), Date())
+        let start = expiresAt ?? Date()
         guard let end = calendar.date(byAdding: .month, value: months, to: start), end.timeIntervalSince1970 <= 253_402_300_799
         else { throw PartnerError.validation("the renewal would run past 9999-12-31") }
+        // The new term runs on from the old expiry (DESIGN §9): it must reach the future.
+        guard end > Date() else {
+            throw PartnerError.validation("a renewal of \(months) month(s) from the old expiry would still end in the past; renew for longer")
+        }
     }
 
     static func termMonths(_ months: Int?) throws -> Int {

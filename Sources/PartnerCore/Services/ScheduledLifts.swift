@@ -1,0 +1,52 @@
+import Foundation
+import Postgres
+
+/// Scheduled lifts (DESIGN §9): a restriction applied with `lift_at` is lifted by the batch
+/// job once that time has passed, as actor `system`, unless it was lifted earlier.
+///
+/// Each lift is the lift a person makes (`apply_unfreeze`, the same customer lock, audit and
+/// outbox events), after re-reading under the customer's `FOR UPDATE` lock that the
+/// restriction is still the active one and due: a person's unfreeze, or another sweeper,
+/// that got the lock first leaves nothing to lift, so exactly one lift happens.
+struct ScheduledLifts: Sendable {
+    let client: PostgresClient
+
+    /// Restrictions due for their scheduled lift, oldest first, `$1` at a time.
+    static let dueSQL = """
+        SELECT customer_id, id FROM restrictions WHERE lifted_at IS NULL AND lift_at <= now() ORDER BY lift_at, id LIMIT $1
+        """
+
+    static let countSQL = "SELECT count(*) FROM restrictions WHERE lifted_at IS NULL AND lift_at <= now()"
+
+    /// The reason recorded on a scheduled lift.
+    static let reason = "scheduled lift"
+
+    func due(limit: Int) async throws -> [(customerID: UUID, restrictionID: UUID)] {
+        try await client.withTransaction(in: .all, readOnly: true) { connection in
+            try connection.query(Self.dueSQL, [limit]).map { (try $0.decode(0), try $0.decode(1)) }
+        }
+    }
+
+    /// Lifts one restriction if it is still active and due; answers whether it did.
+    func lift(customerID: UUID, restrictionID: UUID) async throws -> Bool {
+        try await client.withTransaction(in: .all) { connection in
+            guard let customer = try connection.query(
+                "SELECT partner_id, distributor_id FROM customers WHERE id = $1 FOR UPDATE", [customerID]).first
+            else { return false }
+            let due = try connection.query(
+                "SELECT 1 FROM restrictions WHERE customer_id = $1 AND id = $2 AND lifted_at IS NULL AND lift_at <= now()",
+                [customerID, restrictionID])
+            guard !due.isEmpty else { return false }
+            try connection.query(Restrictions.applyUnfreezeSQL, [
+                customerID, restrictionID, ActorKind.system, nil as UUID?, Self.reason, nil as String?,
+                try customer.decode(1, as: UUID.self), try customer.decode(0, as: UUID.self),
+            ])
+            return true
+        }
+    }
+}
+
+/// The actor kind the batch job's own changes are recorded under.
+enum ActorKind {
+    static let system = "system"
+}

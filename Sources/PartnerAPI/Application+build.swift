@@ -56,5 +56,6 @@ public func buildRouter(configuration: APIConfiguration, services: PartnerServic
     AccountController(services: services, endpoint: endpoint).register(on: v1)
     OrderController(services: services, endpoint: endpoint).register(on: v1)
     FeedController(services: services, endpoint: endpoint).register(on: v1)
+    RetentionPolicyController(services: services, endpoint: endpoint).register(on: v1)
     return router
 }

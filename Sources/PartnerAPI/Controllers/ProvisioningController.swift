@@ -23,7 +23,8 @@ struct ProvisioningController {
             let id = try context.pathID("distributor_id", "the distributor")
             return try await endpoint.write(request, context, as: UpdateTenantBody.self, status: .ok) { change, body in
                 try await services.provisioning.updateDistributor(
-                    id: id, status: body.status, retentionSeconds: body.retentionSeconds, context: change)
+                    id: id, status: body.status, retentionSeconds: body.retentionSeconds, clearRetention: body.clearRetention,
+                    context: change)
             }
         }
         router.post("partners") { request, context in
@@ -36,12 +37,20 @@ struct ProvisioningController {
             let id = try context.pathID("partner_id", "the partner")
             return try await endpoint.write(request, context, as: UpdateTenantBody.self, status: .ok) { change, body in
                 try await services.provisioning.updatePartner(
-                    id: id, status: body.status, retentionSeconds: body.retentionSeconds, context: change)
+                    id: id, status: body.status, retentionSeconds: body.retentionSeconds, clearRetention: body.clearRetention,
+                    context: change)
             }
         }
         router.post("customers") { request, context in
             try await endpoint.write(request, context, as: CreateCustomerBody.self, status: .created) { change, body in
-                try await services.provisioning.createCustomer(partnerID: body.partnerId, name: body.name, context: change)
+                try await services.provisioning.createCustomer(
+                    partnerID: body.partnerId, name: body.name, level: body.level ?? .v0, context: change)
+            }
+        }
+        router.patch("customers/:customer_id") { request, context in
+            let customerID = try context.pathID("customer_id", "the customer")
+            return try await endpoint.write(request, context, as: UpdateCustomerBody.self, status: .ok, tenant: customerID) { change, body in
+                try await services.provisioning.updateCustomer(id: customerID, level: body.level, context: change)
             }
         }
         router.post("customers/:customer_id/resources") { request, context in

@@ -22,9 +22,12 @@ struct Endpoint: Sendable {
     /// A write with a JSON body of type `Body` (an empty body reads as `{}`), answering
     /// `status` with the handler's value. `tenant` is the customer the path names: an
     /// idempotency record lives with it (on Citus, on its shard); without one, with the caller.
+    /// A body for which `storesAnswer` is false (a dry run) is answered without an
+    /// idempotency record, whatever the headers say.
     func write<Body: Decodable & Sendable, Value: Encodable & Sendable>(
         _ request: Request, _ context: AppRequestContext, as body: Body.Type, status: HTTPResponse.Status,
-        tenant: UUID? = nil, _ handler: @escaping @Sendable (ChangeContext, Body) async throws -> Value
+        tenant: UUID? = nil, storesAnswer: (Body) -> Bool = { _ in true },
+        _ handler: @escaping @Sendable (ChangeContext, Body) async throws -> Value
     ) async throws -> Response {
         var change = try context.change()
         if change.principal.isSuspended {
@@ -44,7 +47,7 @@ struct Endpoint: Sendable {
         } catch let error as DecodingError {
             throw PartnerError(.validationFailed, ErrorMapping.describe(error))
         }
-        guard let key = request.headers[.idempotencyKey] else {
+        guard let key = request.headers[.idempotencyKey], storesAnswer(decoded) else {
             return try APIResponse(status, try await handler(change, decoded)).response(requestID: context.requestID)
         }
         var hasher = SHA256()

@@ -10,10 +10,36 @@ struct CreateDistributorBody: Decodable, Sendable {
     var retentionSeconds: Int?
 }
 
+/// `retention_seconds: null` clears the tenant's own retention (absent leaves it alone).
 struct UpdateTenantBody: Decodable, Sendable {
     enum CodingKeys: String, CodingKey { case status, retentionSeconds = "retention_seconds" }
     var status: TenantStatus?
     var retentionSeconds: Int?
+    var clearRetention = false
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        status = try container.decodeIfPresent(TenantStatus.self, forKey: .status)
+        if container.contains(.retentionSeconds), try container.decodeNil(forKey: .retentionSeconds) {
+            clearRetention = true
+        } else {
+            retentionSeconds = try container.decodeIfPresent(Int.self, forKey: .retentionSeconds)
+        }
+    }
+}
+
+struct UpdateCustomerBody: Decodable, Sendable {
+    var level: CustomerLevel?
+}
+
+struct RetentionPolicyBody: Decodable, Sendable {
+    enum CodingKeys: String, CodingKey {
+        case freezeRetentionSeconds = "freeze_retention_seconds", prepaidGraceSeconds = "prepaid_grace_seconds"
+        case prepaidRetentionSeconds = "prepaid_retention_seconds"
+    }
+    var freezeRetentionSeconds: Int
+    var prepaidGraceSeconds: Int
+    var prepaidRetentionSeconds: Int
 }
 
 struct CreatePartnerBody: Decodable, Sendable {
@@ -23,9 +49,10 @@ struct CreatePartnerBody: Decodable, Sendable {
 }
 
 struct CreateCustomerBody: Decodable, Sendable {
-    enum CodingKeys: String, CodingKey { case partnerId = "partner_id", name }
+    enum CodingKeys: String, CodingKey { case partnerId = "partner_id", name, level }
     var partnerId: UUID
     var name: String
+    var level: CustomerLevel?
 }
 
 struct CreateResourcesBody: Decodable, Sendable {
@@ -60,23 +87,37 @@ struct VerificationCodeBody: Decodable, Sendable {
 
 struct FreezeBody: Decodable, Sendable {
     enum CodingKeys: String, CodingKey {
-        case type, reason, agreementAccepted = "agreement_accepted", verificationCode = "verification_code"
+        case type, reason, agreementAccepted = "agreement_accepted", verificationCode = "verification_code", liftAt = "lift_at"
+        case dryRun = "dry_run"
     }
     var type: RestrictionType?
     var reason: String?
     var agreementAccepted: Bool?
     var verificationCode: String?
+    var liftAt: Date?
+    /// The impact preview: answer what the freeze would do and change nothing.
+    var dryRun: Bool?
 
     var request: FreezeRequest {
-        FreezeRequest(type: type, reason: reason, agreementAccepted: agreementAccepted, verificationCode: verificationCode)
+        FreezeRequest(
+            type: type, reason: reason, agreementAccepted: agreementAccepted, verificationCode: verificationCode, liftAt: liftAt)
+    }
+}
+
+/// Only the single-customer freeze previews. Any other change refuses `dry_run: true`
+/// rather than ignoring it: a client asking for a preview must never get the change.
+func refuseDryRun(_ dryRun: Bool?) throws {
+    if dryRun == true {
+        throw PartnerError.validation("dry_run previews a single customer's freeze: POST /v1/customers/{customer_id}/freeze")
     }
 }
 
 struct UnfreezeBody: Decodable, Sendable {
-    enum CodingKeys: String, CodingKey { case type, reason, verificationCode = "verification_code" }
+    enum CodingKeys: String, CodingKey { case type, reason, verificationCode = "verification_code", dryRun = "dry_run" }
     var type: RestrictionType?
     var reason: String?
     var verificationCode: String?
+    var dryRun: Bool?
 
     var request: UnfreezeRequest { UnfreezeRequest(type: type, reason: reason, verificationCode: verificationCode) }
 }
@@ -84,22 +125,39 @@ struct UnfreezeBody: Decodable, Sendable {
 struct BatchFreezeBody: Decodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case customerIds = "customer_ids", type, reason, agreementAccepted = "agreement_accepted", verificationCode = "verification_code"
+        case liftAt = "lift_at", dryRun = "dry_run"
     }
     var customerIds: [UUID]
     var type: RestrictionType?
     var reason: String?
     var agreementAccepted: Bool?
     var verificationCode: String?
+    var liftAt: Date?
+    var dryRun: Bool?
 }
 
 struct BatchUnfreezeBody: Decodable, Sendable {
     enum CodingKeys: String, CodingKey {
-        case customerIds = "customer_ids", type, reason, verificationCode = "verification_code"
+        case customerIds = "customer_ids", type, reason, verificationCode = "verification_code", dryRun = "dry_run"
     }
     var customerIds: [UUID]
     var type: RestrictionType?
     var reason: String?
     var verificationCode: String?
+    var dryRun: Bool?
+}
+
+/// A freeze's answer: the change made, or the impact preview.
+enum FreezeAnswer: Encodable, Sendable {
+    case done(FreezeResult)
+    case preview(FreezePreview)
+
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .done(let result): try result.encode(to: encoder)
+        case .preview(let preview): try preview.encode(to: encoder)
+        }
+    }
 }
 
 struct BatchResults<Result: Encodable & Sendable>: Encodable, Sendable {

@@ -113,6 +113,13 @@ struct OpenAPIConformanceTests {
             try await check(.get, "/v1/customers", as: partnerToken, expect: 200)
             let freeze = "/v1/customers/{customer_id}/freeze"
             let unfreeze = "/v1/customers/{customer_id}/unfreeze"
+            try await check(.get, "/v1/retention-policies", as: customerToken, expect: 200)
+            try await check(.put, "/v1/retention-policies/{level}", "/v1/retention-policies/v1", as: op,
+                            json: #"{"freeze_retention_seconds":600,"prepaid_grace_seconds":60,"prepaid_retention_seconds":60}"#, expect: 200)
+            try await check(.patch, "/v1/customers/{customer_id}", "/v1/customers/\(customerID)", as: op, json: #"{"level":"v1"}"#, expect: 200)
+            try await check(.post, freeze, "/v1/customers/\(customerID)/freeze", as: partnerToken,
+                            json: #"{"dry_run":true,"lift_at":"\#(ISO8601DateFormatter().string(from: Date().addingTimeInterval(86_400)))"}"#,
+                            expect: 200)
             try await check(.post, freeze, "/v1/customers/\(customerID)/freeze", as: partnerToken, json: FreezeTests.accepted, expect: 200)
             try await check(.post, freeze, "/v1/customers/\(customerID)/freeze", as: partnerToken, json: FreezeTests.accepted, expect: 409)
             try await check(.get, "/v1/customers/{customer_id}", "/v1/customers/\(customerID)", as: partnerToken, expect: 200)

@@ -13,7 +13,8 @@ struct ProvisioningTests {
             let id = try #require(result.json["id"]?.uuid)
             #expect(result.json["name"]?.string == "Northwind")
             #expect(result.json["status"]?.string == "active")
-            #expect(result.json["retention_seconds"]?.int == 1_296_000)
+            // No retention of its own: its customers' level policies decide (DESIGN §9).
+            #expect(result.json["retention_seconds"] == nil)
             #expect(result.json["verification_code_required"]?.bool == false)
             #expect(try await api.text("SELECT name FROM distributors WHERE id = $1", [id]) == "Northwind")
             #expect(try await api.count(

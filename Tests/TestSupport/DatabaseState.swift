@@ -15,7 +15,7 @@ public struct DatabaseState: Sendable, Equatable, CustomStringConvertible {
         ("customers", "id"), ("restrictions", "customer_id, id"), ("resources", "customer_id, id"),
         ("resource_data", "customer_id, resource_id"), ("orders", "customer_id, id"),
         ("usage_records", "customer_id, id"), ("audit_events", "id"), ("outbox_events", "id"),
-        ("idempotency_keys", "principal_kind, principal_id, key"),
+        ("idempotency_keys", "principal_kind, principal_id, key"), ("retention_policies", "level"),
     ]
     static let codesTable = (name: "verification_codes", order: "principal_kind, principal_id, purpose")
 

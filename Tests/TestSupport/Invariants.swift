@@ -11,28 +11,37 @@ public enum Invariants {
     }
 
     public static let checks: [Check] = [
-        // 1. A frozen resource is pay-per-use, has its deadline, and belongs to a frozen
-        //    customer whose active restriction is purchase_and_resources — the one that froze it.
-        Check(name: "frozen resource is pay-per-use with frozen_at and retention_until", sql: """
+        // 1. A resource frozen by a restriction is pay-per-use, has its deadline, and belongs
+        //    to a frozen customer whose active restriction is purchase_and_resources — the one
+        //    that froze it. One frozen for its expiry is prepaid and frozen after its grace.
+        Check(name: "frozen resource has frozen_at, retention_until and a reason that fits its billing mode", sql: """
             SELECT count(*) FROM resources
-            WHERE state = 'frozen' AND (billing_mode <> 'pay_per_use' OR frozen_at IS NULL OR retention_until IS NULL)
+            WHERE state = 'frozen' AND (frozen_at IS NULL OR retention_until IS NULL
+                  OR frozen_reason IS DISTINCT FROM CASE billing_mode WHEN 'pay_per_use' THEN 'restriction' ELSE 'expired' END)
             """),
-        Check(name: "frozen resource belongs to a frozen customer under its active purchase_and_resources restriction", sql: """
+        Check(name: "resource frozen by a restriction not under the customer's active purchase_and_resources restriction", sql: """
             SELECT count(*) FROM resources r
             JOIN customers c ON c.id = r.customer_id
             LEFT JOIN restrictions x ON x.customer_id = r.customer_id AND x.lifted_at IS NULL
-            WHERE r.state = 'frozen'
+            WHERE r.state = 'frozen' AND r.frozen_reason = 'restriction'
               AND (c.status <> 'frozen' OR x.type IS DISTINCT FROM 'purchase_and_resources' OR r.restriction_id IS DISTINCT FROM x.id)
             """),
         Check(name: "active pay-per-use resource of a customer frozen by purchase_and_resources", sql: """
             SELECT count(*) FROM resources r JOIN customers c ON c.id = r.customer_id
             WHERE c.status = 'frozen' AND r.billing_mode = 'pay_per_use' AND r.state = 'active'
             """),
-        // 3. Prepaid resources are never frozen or released.
-        Check(name: "prepaid resource was frozen or released", sql: """
+        // 3. Prepaid resources are frozen and released only by their own expiry (DESIGN §9):
+        //    expired after expires_at, frozen after grace_until, never by a restriction.
+        Check(name: "prepaid resource frozen or released other than by its own expiry", sql: """
             SELECT count(*) FROM resources
-            WHERE billing_mode = 'prepaid'
-              AND (state <> 'active' OR frozen_at IS NOT NULL OR retention_until IS NOT NULL OR released_at IS NOT NULL)
+            WHERE billing_mode = 'prepaid' AND state IN ('frozen', 'released')
+              AND (frozen_reason IS DISTINCT FROM 'expired' OR restriction_id IS NOT NULL OR grace_until IS NULL
+                   OR grace_until < expires_at OR frozen_at < grace_until OR retention_until < grace_until)
+            """),
+        Check(name: "expired resource that is not prepaid, or without a grace deadline after its expiry", sql: """
+            SELECT count(*) FROM resources
+            WHERE state = 'expired' AND (billing_mode <> 'prepaid' OR grace_until IS NULL OR grace_until < expires_at
+                                         OR frozen_at IS NOT NULL OR retention_until IS NOT NULL)
             """),
         // 4. Released only after the deadline, and without its data.
         Check(name: "released resource before its retention_until", sql: """
@@ -45,7 +54,8 @@ public enum Invariants {
             """),
         Check(name: "active resource carries freeze or release fields", sql: """
             SELECT count(*) FROM resources
-            WHERE state = 'active' AND (frozen_at IS NOT NULL OR retention_until IS NOT NULL OR released_at IS NOT NULL)
+            WHERE state = 'active' AND (frozen_at IS NOT NULL OR retention_until IS NOT NULL OR released_at IS NOT NULL
+                                        OR frozen_reason IS NOT NULL OR grace_until IS NOT NULL)
             """),
         // The customer's status is derived from its active restriction (at most one).
         Check(name: "customer status does not match its active restriction", sql: """
@@ -92,6 +102,19 @@ public enum Invariants {
                        FROM audit_events WHERE action = 'resource.released' GROUP BY 1, 2) a
                    ON a.customer_id = r.customer_id AND a.target_id = r.id
             WHERE r.state = 'released' AND a.n IS DISTINCT FROM 1
+            """),
+        // A prepaid resource never renewed has one resource.expired event if it ever expired
+        // and one resource.frozen event if it was ever frozen (a renewal starts the cycle again).
+        Check(name: "prepaid resource never renewed without exactly one audit event per expiry and freeze", sql: """
+            SELECT count(*) FROM resources r
+            LEFT JOIN (SELECT customer_id, target_id, count(*) FILTER (WHERE action = 'resource.expired') AS expired,
+                              count(*) FILTER (WHERE action = 'resource.frozen') AS frozen
+                       FROM audit_events WHERE action IN ('resource.expired', 'resource.frozen') GROUP BY 1, 2) a
+                   ON a.customer_id = r.customer_id AND a.target_id = r.id
+            WHERE r.billing_mode = 'prepaid'
+              AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = r.customer_id AND o.resource_id = r.id AND o.action = 'renew')
+              AND (coalesce(a.expired, 0) <> CASE WHEN r.grace_until IS NOT NULL THEN 1 ELSE 0 END
+                   OR coalesce(a.frozen, 0) <> CASE WHEN r.frozen_reason = 'expired' THEN 1 ELSE 0 END)
             """),
         Check(name: "resource.released audit event for a resource that is not released", sql: """
             SELECT count(*) FROM audit_events a

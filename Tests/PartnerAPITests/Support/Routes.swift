@@ -42,6 +42,12 @@ struct Route: Sendable, Hashable, CustomTestStringConvertible {
     static let provisionResources = Route(
         .post, "/v1/customers/{customer_id}/resources", #"{"type":"ecs.instance","billing_mode":"pay_per_use"}"#)
     static let createAPIKey = Route(.post, "/v1/api-keys", #"{"principal_kind":"customer","principal_id":"{customer_id}"}"#)
+    static let updateCustomer = Route(.patch, "/v1/customers/{customer_id}", #"{"level":"v1"}"#)
+    static let updateRetentionPolicy = Route(
+        .put, "/v1/retention-policies/v2",
+        #"{"freeze_retention_seconds":60,"prepaid_grace_seconds":60,"prepaid_retention_seconds":60}"#)
+    // Every principal.
+    static let retentionPolicies = Route(.get, "/v1/retention-policies")
     // Distributor.
     static let listPartners = Route(.get, "/v1/partners")
     static let getPermission = Route(.get, "/v1/partners/{partner_id}/freeze-permission")
@@ -58,6 +64,7 @@ struct Route: Sendable, Hashable, CustomTestStringConvertible {
     static let freeze = Route(
         .post, "/v1/customers/{customer_id}/freeze", #"{"type":"purchase_and_resources","reason":"budget","agreement_accepted":true}"#)
     static let unfreeze = Route(.post, "/v1/customers/{customer_id}/unfreeze", #"{"reason":"paid"}"#)
+    static let previewFreeze = Route(.post, "/v1/customers/{customer_id}/freeze", #"{"dry_run":true}"#)
     static let batchFreeze = Route(
         .post, "/v1/customers/freeze", #"{"customer_ids":["{customer_id}"],"reason":"budget","agreement_accepted":true}"#)
     static let batchUnfreeze = Route(.post, "/v1/customers/unfreeze", #"{"customer_ids":["{customer_id}"],"reason":"paid"}"#)
@@ -70,18 +77,22 @@ struct Route: Sendable, Hashable, CustomTestStringConvertible {
 
     static let all: [Route] = [
         createDistributor, updateDistributor, createPartner, updatePartner, createCustomer, provisionResources, createAPIKey,
+        updateCustomer, updateRetentionPolicy, retentionPolicies,
         listPartners, getPermission, grantPermission, revokePermission,
         listCustomers, getCustomer, listResources, getSettings, updateSettings, getAgreement, issueCode,
-        freeze, unfreeze, batchFreeze, batchUnfreeze, auditEvents, events,
+        freeze, previewFreeze, unfreeze, batchFreeze, batchUnfreeze, auditEvents, events,
         order, usage,
     ]
 
     /// Routes only the platform operator may call.
     static let operatorOnly: [Route] = [
         createDistributor, updateDistributor, createPartner, updatePartner, createCustomer, provisionResources, createAPIKey,
+        updateCustomer, updateRetentionPolicy,
     ]
     static let distributorOnly: [Route] = [listPartners, grantPermission, revokePermission]
     /// Routes for the partner or distributor acting on its own account or customers.
-    static let partnerOrDistributor: [Route] = [getSettings, updateSettings, issueCode, freeze, unfreeze, batchFreeze, batchUnfreeze]
+    static let partnerOrDistributor: [Route] = [
+        getSettings, updateSettings, issueCode, freeze, previewFreeze, unfreeze, batchFreeze, batchUnfreeze,
+    ]
     static let customerOnly: [Route] = [order, usage]
 }

@@ -4,11 +4,15 @@ that drives the console in the browser (sign in, rows, the operation dialog, scr
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from selenium.common.exceptions import (
@@ -101,17 +105,44 @@ class World:
             self.api.call(distributor.token, "PUT", f"/v1/partners/{partner.id}/freeze-permission")
         return partner
 
-    def new_customer(self, partner: Principal, name: str | None = None, pay_per_use: int = 4, prepaid: int = 2) -> dict:
+    def new_customer(self, partner: Principal, name: str | None = None, pay_per_use: int = 4, prepaid: int = 2,
+                     level: str | None = None, data_bytes: int = 4096) -> dict:
         name = name or f"Customer {uuid.uuid4().hex[:6]}"
-        created = self.api.call(self.operator.token, "POST", "/v1/customers", {"partner_id": partner.id, "name": name})
+        body: dict = {"partner_id": partner.id, "name": name}
+        if level is not None:
+            body["level"] = level
+        created = self.api.call(self.operator.token, "POST", "/v1/customers", body)
         customer_id = created["id"].upper()
         if pay_per_use:
             self.api.call(self.operator.token, "POST", f"/v1/customers/{customer_id}/resources",
-                          {"type": "ecs.instance", "billing_mode": "pay_per_use", "count": pay_per_use, "data_bytes": 4096})
+                          {"type": "ecs.instance", "billing_mode": "pay_per_use", "count": pay_per_use, "data_bytes": data_bytes})
         if prepaid:
             self.api.call(self.operator.token, "POST", f"/v1/customers/{customer_id}/resources",
                           {"type": "rds.instance", "billing_mode": "prepaid", "count": prepaid})
         return {"id": customer_id, "name": name, "partner_id": partner.id}
+
+    def provision(self, customer_id: str, billing_mode: str = "prepaid", type_: str = "rds.instance",
+                  expires_at: datetime | None = None, count: int | None = None, data_bytes: int | None = None) -> dict:
+        """Provisions resources (operator); the answer has `id` for one, `created` for many."""
+        body: dict = {"type": type_, "billing_mode": billing_mode}
+        if expires_at is not None:
+            body["expires_at"] = iso(expires_at)
+        if count is not None:
+            body["count"] = count
+        if data_bytes is not None:
+            body["data_bytes"] = data_bytes
+        return self.api.call(self.operator.token, "POST", f"/v1/customers/{customer_id}/resources", body)
+
+    def set_level(self, customer_id: str, level: str) -> dict:
+        return self.api.call(self.operator.token, "PATCH", f"/v1/customers/{customer_id}", {"level": level})
+
+    def set_retention_policy(self, level: str, freeze_retention_seconds: int, prepaid_grace_seconds: int,
+                             prepaid_retention_seconds: int) -> dict:
+        return self.api.call(self.operator.token, "PUT", f"/v1/retention-policies/{level}", {
+            "freeze_retention_seconds": freeze_retention_seconds,
+            "prepaid_grace_seconds": prepaid_grace_seconds,
+            "prepaid_retention_seconds": prepaid_retention_seconds,
+        })
 
     def key(self, kind: str, principal_id: str) -> str:
         created = self.api.call(self.operator.token, "POST", "/v1/api-keys",
@@ -122,10 +153,33 @@ class World:
     def get_customer(self, who: Principal, customer_id: str) -> dict:
         return self.api.call(who.token, "GET", f"/v1/customers/{customer_id}")
 
-    def freeze(self, who: Principal, customer_id: str, type_: str = "purchase_and_resources", reason: str = "Arranged by the test") -> dict:
-        body = {"type": type_, "reason": reason}
+    def resources(self, who: Principal, customer_id: str) -> dict[str, dict]:
+        """A customer's resources by upper-case id (every page)."""
+        found: dict[str, dict] = {}
+        cursor = None
+        while True:
+            query = "?limit=200" + (f"&cursor={urllib.parse.quote(cursor)}" if cursor else "")
+            page = self.api.call(who.token, "GET", f"/v1/customers/{customer_id}/resources{query}")
+            for item in page.get("items", []):
+                found[item["id"].upper()] = item
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return found
+
+    def freeze(self, who: Principal, customer_id: str, type_: str = "purchase_and_resources", reason: str = "Arranged by the test",
+               lift_at: datetime | None = None) -> dict:
+        body: dict = {"type": type_, "reason": reason}
         if type_ == "purchase_and_resources":
             body["agreement_accepted"] = True
+        if lift_at is not None:
+            body["lift_at"] = iso(lift_at)
+        return self.api.call(who.token, "POST", f"/v1/customers/{customer_id}/freeze", body)
+
+    def preview(self, who: Principal, customer_id: str, type_: str = "purchase_and_resources", lift_at: datetime | None = None) -> dict:
+        """The freeze's impact preview (a dry run: nothing changes)."""
+        body: dict = {"dry_run": True, "type": type_}
+        if lift_at is not None:
+            body["lift_at"] = iso(lift_at)
         return self.api.call(who.token, "POST", f"/v1/customers/{customer_id}/freeze", body)
 
     def unfreeze(self, who: Principal, customer_id: str, reason: str = "Lifted by the test") -> dict:
@@ -133,6 +187,34 @@ class World:
 
     def permission(self, distributor: Principal, partner: Principal) -> dict:
         return self.api.call(distributor.token, "GET", f"/v1/partners/{partner.id}/freeze-permission")
+
+
+# --- time, and the retention sweep ---------------------------------------------------------
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 in UTC, to the second (what the API accepts)."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def retention_sweep(binary: str, database_url: str, log: Path | None = None) -> str:
+    """Runs `partner-center retention-sweep` on the test database; fails on a non-zero exit."""
+    result = subprocess.run([binary, "retention-sweep"], env={**os.environ, "DATABASE_URL": database_url},
+                            capture_output=True, text=True, timeout=120)
+    output = result.stdout + result.stderr
+    if log is not None:
+        with open(log, "a") as file:
+            file.write(output)
+    assert result.returncode == 0, f"retention-sweep failed ({result.returncode}):\n{output}"
+    return output
 
 
 SEED_LINE = re.compile(r"^(?P<role>\S+)\s+(?P<name>.*?)\s+\[(?P<id>[0-9a-fA-F-]{36})\]\s+(?P<token>\S+)\s*$")
@@ -307,6 +389,28 @@ class Console:
 
     def escape(self) -> None:
         self.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+
+    # the scheduled lift and the impact preview
+    def set_lift_at(self, moment: datetime) -> tuple[str, datetime]:
+        """Sets the dialog's "Lift automatically on" field (datetime-local, the browser's time zone)
+        to `moment` (to the minute) as a user picking a time would, firing input and change.
+        Returns the field's value and the instant it stands for."""
+        value = self.js(
+            "const d = new Date(arguments[0]); const two = (n) => String(n).padStart(2, '0');"
+            "return d.getFullYear() + '-' + two(d.getMonth() + 1) + '-' + two(d.getDate())"
+            " + 'T' + two(d.getHours()) + ':' + two(d.getMinutes());",
+            int(moment.timestamp() * 1000))
+        field = self.find("#op-lift-at")
+        self.js("arguments[0].value = arguments[1];"
+                "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));"
+                "arguments[0].dispatchEvent(new Event('change', {bubbles: true}));", field, value)
+        assert field.get_attribute("value") == value or self.js("return arguments[0].value", field) == value
+        instant = parse_iso(self.js("return new Date(arguments[0]).toISOString()", value))
+        return value, instant
+
+    def wait_preview(self, state: str = "ready") -> WebElement:
+        return self.wait(lambda d: d.find_element(By.CSS_SELECTOR, f'#op-preview[data-state="{state}"]'),
+                         f"the impact preview never reached the state {state!r}")
 
     def set_status_filter(self, value: str) -> None:
         Select(self.find("#status-filter")).select_by_value(value)

@@ -3,7 +3,7 @@
 import { api, seg } from './api.js';
 import { el, clear, byId, placeholderRow, setMessage } from './dom.js';
 import {
-  OPERATIONS, OPERATION_ORDER, RESTRICTION_TYPES, statusBadge, timeEl, plural,
+  OPERATIONS, OPERATION_ORDER, RESTRICTION_TYPES, RESOURCE_STATES, statusBadge, levelBadge, timeEl, plural,
 } from './format.js';
 import { openOperationDialog } from './dialog.js';
 
@@ -67,6 +67,12 @@ export function operationButtons(customer, { onChanged, fallbackFocus } = {}) {
   }));
 }
 
+/** "Lifts automatically on …" for a restriction with a scheduled lift, else null. */
+export function scheduledLift(restriction, className = 'lift-at') {
+  if (!restriction || !restriction.lift_at) return null;
+  return el('div', { className }, 'Lifts automatically on ', timeEl(restriction.lift_at));
+}
+
 function restrictionCell(customer) {
   const restriction = customer.active_restriction;
   if (!restriction) return el('span', { className: 'muted', text: '—' });
@@ -74,14 +80,15 @@ function restrictionCell(customer) {
     el('div', { className: 'restriction-type', text: RESTRICTION_TYPES[restriction.type] || restriction.type }),
     el('div', { className: 'restriction-reason', attrs: { title: restriction.reason } },
       el('span', { className: 'muted', text: 'Reason: ' }), restriction.reason),
-    el('div', { className: 'sub' }, 'Since ', timeEl(restriction.applied_at)));
+    el('div', { className: 'sub' }, 'Since ', timeEl(restriction.applied_at)),
+    scheduledLift(restriction, 'sub lift-at'));
 }
 
 export function countsBlock(counts) {
   if (!counts) return el('span', { className: 'muted', text: '—' });
   const lines = [['pay_per_use', 'Pay-per-use'], ['prepaid', 'Prepaid']].map(([key, label]) => {
     const byState = counts[key] || {};
-    const parts = ['active', 'frozen', 'released']
+    const parts = RESOURCE_STATES
       .filter((name) => byState[name])
       .map((name) => el('span', { className: `count ${name}`, text: `${byState[name]} ${name}` }));
     return el('div', { className: 'counts-line', dataset: { billing: key } },
@@ -125,6 +132,7 @@ function customerRow(customer) {
       el('a', { className: 'customer-link', href: `#customer/${encodeURIComponent(id)}`, text: customer.name }),
       el('div', { className: 'sub mono', text: id })),
     partnerCell,
+    el('td', { className: 'col-level' }, levelBadge(customer.level)),
     el('td', { className: 'col-status' }, statusBadge(customer.status)),
     el('td', { className: 'col-restriction' }, restrictionCell(customer)),
     el('td', { className: 'col-resources' }, countsBlock(customer.resource_counts)),

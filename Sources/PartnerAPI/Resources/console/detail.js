@@ -1,9 +1,11 @@
-// detail.js — one customer: its restriction, resource counts, resources (frozen ones with
-// their retention deadline, released ones marked) and its audit trail.
+// detail.js — one customer: its level, restriction (with a scheduled lift), resource counts,
+// resources (expired prepaid ones with their grace deadline, frozen ones with why and their
+// retention deadline, released ones marked) and its audit trail.
 import { api, seg } from './api.js';
 import { el, clear, byId, placeholderRow, setMessage } from './dom.js';
 import {
-  RESTRICTION_TYPES, BILLING_MODES, statusBadge, resourceStateBadge, timeEl, relative, actorText,
+  RESTRICTION_TYPES, BILLING_MODES, RESOURCE_STATES, FROZEN_REASONS, statusBadge, resourceStateBadge, levelBadge,
+  timeEl, relative, actorText, formatDuration,
 } from './format.js';
 import { operationButtons } from './customers.js';
 
@@ -32,6 +34,8 @@ function renderHead(customer) {
   facts.append(...fact('Customer ID', el('span', { className: 'mono', text: id })));
   facts.append(...fact('Partner', partner ? partner.name : el('span', { className: 'mono', text: customer.partner_id })));
   facts.append(...fact('Created', timeEl(customer.created_at)));
+  facts.append(...fact('Level', el('span', { className: 'customer-level' }, levelBadge(customer.level)),
+    el('span', { className: 'sub level-policy', dataset: { level: customer.level || '' } })));
   const restriction = customer.active_restriction;
   if (restriction) {
     facts.append(...fact('Restriction', RESTRICTION_TYPES[restriction.type] || restriction.type));
@@ -39,6 +43,11 @@ function renderHead(customer) {
     facts.append(...fact('Since', timeEl(restriction.applied_at)));
     facts.append(...fact('Applied by', actorText(restriction.applied_by)));
     if (restriction.agreement_version) facts.append(...fact('Agreement version', restriction.agreement_version));
+    if (restriction.lift_at) {
+      facts.append(...fact('Scheduled lift', el('span', { className: 'lift-at' },
+        'Lifts automatically on ', timeEl(restriction.lift_at),
+        el('span', { className: 'sub', text: ` (${relative(restriction.lift_at)})` }))));
+    }
   } else {
     facts.append(...fact('Restriction', el('span', { className: 'muted', text: 'None' })));
   }
@@ -48,14 +57,32 @@ function renderHead(customer) {
   if (counts) {
     for (const [key, label] of [['pay_per_use', 'Pay-per-use'], ['prepaid', 'Prepaid (yearly/monthly)']]) {
       const byState = counts[key] || {};
+      // Only prepaid resources expire: pay-per-use shows "Expired" only if the server counts some.
+      const states = RESOURCE_STATES.filter((name) => name !== 'expired' || key === 'prepaid' || byState[name]);
       cards.append(el('div', { className: 'count-card', dataset: { billing: key } },
         el('h3', { text: label }),
         el('dl', {},
-          ...['active', 'frozen', 'released'].flatMap((name) => [
+          ...states.flatMap((name) => [
             el('dt', { text: name[0].toUpperCase() + name.slice(1) }),
             el('dd', { className: `count-value ${name}`, text: String(byState[name] ?? 0) }),
           ]))));
     }
+  }
+}
+
+/** The level's prepaid terms, next to the Level fact ("prepaid grace 15 days, …"). */
+async function loadLevelPolicy(seq) {
+  const note = byId('customer-facts').querySelector('.level-policy');
+  if (!note || !note.dataset.level) return;
+  try {
+    const policies = await api.get('/v1/retention-policies');
+    if (seq !== state.seq || !note.isConnected) return;
+    const policy = (policies.items || []).find((item) => item.level === note.dataset.level);
+    if (!policy) return;
+    note.textContent = `Expired prepaid resources: ${formatDuration(policy.prepaid_grace_seconds)} grace, `
+      + `then retained ${formatDuration(policy.prepaid_retention_seconds)}`;
+  } catch {
+    // The level alone is still shown; the policies are on the Settings page.
   }
 }
 
@@ -67,16 +94,37 @@ function retentionCell(resource) {
     return el('span', { className: 'retention' }, 'Retained until ', timeEl(resource.retention_until),
       el('span', { className: 'sub', text: ` (${relative(resource.retention_until)})` }));
   }
+  if (resource.state === 'expired' && resource.grace_until) {
+    return el('span', { className: 'grace' }, 'Grace until ', timeEl(resource.grace_until),
+      el('span', { className: 'sub', text: ` (${relative(resource.grace_until)}; renew to keep it)` }));
+  }
   return el('span', { className: 'muted', text: '—' });
+}
+
+/** The state badge, and for a frozen (or released) resource why it was frozen. */
+function stateCell(resource) {
+  const reason = resource.frozen_reason;
+  let note = null;
+  if (resource.state === 'frozen' && reason) {
+    note = el('div', { className: `frozen-reason ${reason === 'expired' ? 'by-expiry' : 'by-restriction'}`, text: FROZEN_REASONS[reason] || `Frozen: ${reason}` });
+  } else if (resource.state === 'released' && reason) {
+    note = el('div', { className: 'sub frozen-reason', text: reason === 'expired' ? 'Frozen after it expired' : 'Frozen by a restriction' });
+  } else if (resource.state === 'expired') {
+    note = el('div', { className: 'sub expired-note', text: 'Still usable; renewable' });
+  }
+  return [resourceStateBadge(resource.state), note];
 }
 
 function resourceRow(resource) {
   const id = String(resource.id).toUpperCase();
-  return el('tr', { className: `resource is-${resource.state}`, dataset: { resourceId: id, state: resource.state } },
+  return el('tr', {
+    className: `resource is-${resource.state}`,
+    dataset: { resourceId: id, state: resource.state, frozenReason: resource.frozen_reason || '' },
+  },
     el('td', {}, el('span', { className: 'mono', text: id.slice(0, 8), attrs: { title: id } })),
     el('td', { text: resource.type }),
     el('td', { text: BILLING_MODES[resource.billing_mode] || resource.billing_mode }),
-    el('td', {}, resourceStateBadge(resource.state)),
+    el('td', { className: 'resource-state' }, stateCell(resource)),
     el('td', {}, resource.expires_at ? timeEl(resource.expires_at) : el('span', { className: 'muted', text: '—' })),
     el('td', {}, resource.frozen_at ? timeEl(resource.frozen_at) : el('span', { className: 'muted', text: '—' })),
     el('td', {}, retentionCell(resource)));
@@ -178,6 +226,7 @@ export async function showCustomer(id, { keepFocus = false } = {}) {
     byId('audit-more').hidden = true;
     return;
   }
+  loadLevelPolicy(seq);
   loadResources(seq);
   loadAudit(seq);
 }

@@ -1,12 +1,19 @@
 // dialog.js — the modal dialogs: the restrict/unrestrict operation (one customer or a batch),
 // the agreement text, and a plain confirmation. Native <dialog> with showModal(): the browser
 // traps focus and Esc cancels; we focus the first field on open and give focus back on close.
+// A freeze may carry a scheduled lift (`lift_at`); for one customer the dialog first asks the
+// server for the freeze's impact (a dry run) and shows it before OK.
 import { api, seg } from './api.js';
 import { el, append, clear, byId, setMessage, notify } from './dom.js';
-import { OPERATIONS, RESTRICTION_TYPES, formatDate, plural } from './format.js';
+import {
+  OPERATIONS, RESTRICTION_TYPES, formatDate, formatBytes, plural, relative, timeEl,
+  parseLocalDateTime, localDateTimeValue, isoUTC,
+} from './format.js';
 
 const REASON_MAX = 256;
 const RESEND_SECONDS = 30;
+const LIFT_MAX_DAYS = 365; // the server refuses a scheduled lift further ahead
+const PREVIEW_DELAY_MS = 300; // typing a date fires many input events: ask once it settles
 
 /** Gives focus back to the element that opened a dialog, or to a fallback if it is gone. */
 function restoreFocus(opener, fallback) {
@@ -111,6 +118,8 @@ const ui = {};
 let current = null;
 let opening = false; // between the click and showModal (the settings are being read)
 let cooldownTimer = null;
+let previewTimer = null;
+let previewSeq = 0; // answers to an older preview request are dropped
 
 function fieldError(input, errorNode, message) {
   setMessage(errorNode, message);
@@ -122,7 +131,158 @@ function clearErrors() {
   fieldError(ui.reason, ui.reasonError, '');
   fieldError(ui.agreement, ui.agreementError, '');
   fieldError(ui.code, ui.codeError, '');
+  fieldError(ui.liftAt, ui.liftError, '');
   setMessage(ui.error, '');
+}
+
+// --- the scheduled lift -------------------------------------------------------------------
+
+/** The chosen lift time: {date, iso} (null when the field is empty), or {error}. */
+function liftChoice() {
+  const raw = ui.liftAt.value;
+  if (!raw) return { date: null, iso: null };
+  const date = parseLocalDateTime(raw);
+  if (!date) return { error: 'Enter a date and time, or leave the field empty.' };
+  return { date, iso: isoUTC(date) };
+}
+
+/** What is wrong with a chosen lift time, checked before OK ('' when nothing). */
+function liftProblem(choice) {
+  if (choice.error) return choice.error;
+  if (!choice.date) return '';
+  const now = Date.now();
+  if (choice.date.getTime() <= now) return 'Choose a time in the future.';
+  if (choice.date.getTime() > now + LIFT_MAX_DAYS * 86400 * 1000) return `Choose a time at most ${LIFT_MAX_DAYS} days ahead.`;
+  return '';
+}
+
+function prepareLiftField(show) {
+  ui.liftField.hidden = !show;
+  if (!show) return;
+  const now = new Date();
+  ui.liftAt.min = localDateTimeValue(new Date(now.getTime() + 60 * 1000));
+  ui.liftAt.max = localDateTimeValue(new Date(now.getTime() + LIFT_MAX_DAYS * 86400 * 1000));
+  let zone = '';
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone || '';
+  } catch {
+    zone = '';
+  }
+  ui.liftHint.textContent = 'Leave it empty to lift the restriction by hand. Otherwise it is lifted automatically at this time'
+    + ` (${zone ? `your time zone, ${zone}` : 'your time zone'}; at most ${LIFT_MAX_DAYS} days ahead), unless it is lifted earlier.`;
+}
+
+// --- the impact preview (a dry run of the freeze) -----------------------------------------
+
+/** Only a single customer's freeze is previewed: the batch endpoint takes no dry run. */
+function previewWanted(state) {
+  return Boolean(state) && !state.batch && state.customers.length === 1 && !state.finished
+    && OPERATIONS[state.operation].action === 'freeze';
+}
+
+function setPreviewState(kind, message = '') {
+  ui.preview.dataset.state = kind;
+  ui.previewStatus.textContent = message;
+  ui.previewStatus.className = `preview-status ${kind}`;
+  ui.previewStatus.hidden = !message;
+  ui.previewRetry.hidden = kind !== 'error';
+  ui.previewBody.classList.toggle('stale', kind === 'loading');
+}
+
+function schedulePreview(delay = PREVIEW_DELAY_MS) {
+  clearTimeout(previewTimer);
+  previewTimer = setTimeout(() => {
+    previewTimer = null;
+    loadPreview();
+  }, delay);
+}
+
+function previewFact(list, label, id, value, note) {
+  list.append(el('dt', { text: label }),
+    el('dd', { id }, el('span', { className: 'preview-value' }, value), note ? el('span', { className: 'sub', text: ` ${note}` }) : null));
+}
+
+function renderPreview(preview) {
+  const body = clear(ui.previewBody);
+  const facts = el('dl', { className: 'preview-facts' });
+  const frozen = Number(preview.frozen_resources ?? 0);
+  previewFact(facts, 'Pay-per-use resources to freeze', 'op-preview-frozen', String(frozen),
+    frozen ? 'become unusable at once' : null);
+  previewFact(facts, 'Data at risk', 'op-preview-data', formatBytes(preview.data_bytes_at_risk ?? 0),
+    preview.data_bytes_at_risk && preview.retention_until ? 'deleted when the retention ends, unless the restriction is lifted first' : null);
+  if (preview.retention_until) {
+    previewFact(facts, 'Retention ends', 'op-preview-retention', timeEl(preview.retention_until), `(${relative(preview.retention_until)})`);
+  }
+  if (preview.lift_at) {
+    previewFact(facts, 'Scheduled lift', 'op-preview-lift', ['Lifts automatically on ', timeEl(preview.lift_at)]);
+  }
+  body.append(facts);
+
+  const items = Array.isArray(preview.prepaid_expiring) ? preview.prepaid_expiring : [];
+  const total = Math.max(Number(preview.prepaid_expiring_total ?? items.length) || 0, items.length);
+  const prepaid = el('div', { className: 'preview-prepaid', id: 'op-preview-prepaid', dataset: { total: String(total) } });
+  if (!total) {
+    prepaid.append(el('p', { className: 'muted', text: 'No prepaid resource runs out during the restriction.' }));
+  } else {
+    prepaid.append(el('p', {
+      className: 'preview-prepaid-title',
+      text: `${plural(total, 'prepaid resource')} ${total === 1 ? 'runs' : 'run'} out during the restriction; `
+        + `the customer cannot renew ${total === 1 ? 'it' : 'them'} while restricted:`,
+    }));
+    const list = el('ul', { className: 'preview-list', id: 'op-preview-prepaid-list', attrs: { 'aria-label': 'Prepaid resources that run out' } });
+    for (const item of items) {
+      const id = String(item.resource_id ?? '').toUpperCase();
+      list.append(el('li', { dataset: { resourceId: id } },
+        el('span', { className: 'mono', text: id.slice(0, 8), attrs: { title: id } }),
+        ' expires ', timeEl(item.expires_at),
+        item.grace_until ? el('span', { className: 'sub', text: ` · usable until ${formatDate(item.grace_until)}` }) : null));
+    }
+    prepaid.append(list);
+    if (total > items.length) {
+      prepaid.append(el('p', { className: 'sub preview-more', id: 'op-preview-more', text: `and ${total - items.length} more` }));
+    }
+  }
+  body.append(prepaid);
+}
+
+/** Asks the server what the freeze would do (a dry run: nothing changes); `force` re-asks. */
+async function loadPreview(force = false) {
+  const state = current;
+  if (!previewWanted(state)) return;
+  const operation = OPERATIONS[state.operation];
+  const lift = liftChoice();
+  const key = `${operation.type}|${lift.iso || ''}`;
+  if (!force && key === state.previewKey) return;
+  state.previewKey = key;
+  const seq = ++previewSeq;
+  setPreviewState('loading', 'Checking the impact…');
+  const body = { dry_run: true, type: operation.type };
+  if (lift.iso) body.lift_at = lift.iso;
+  try {
+    const preview = await api.post(`/v1/customers/${seg(state.customers[0].id)}/freeze`, body);
+    if (current !== state || seq !== previewSeq) return;
+    renderPreview(preview || {});
+    setPreviewState('ready');
+  } catch (error) {
+    if (current !== state || seq !== previewSeq) return;
+    state.previewKey = null; // the same choice may be asked again
+    clear(ui.previewBody);
+    const message = String(error.message || '').trim();
+    setPreviewState('error', `The impact could not be checked: ${message}${/[.!?]$/.test(message) ? '' : '.'} You can still continue.`);
+  }
+}
+
+function startPreview(state) {
+  clearTimeout(previewTimer);
+  previewTimer = null;
+  previewSeq += 1;
+  clear(ui.previewBody);
+  ui.preview.hidden = !previewWanted(state);
+  if (ui.preview.hidden) {
+    delete ui.preview.dataset.state;
+    return;
+  }
+  loadPreview(true);
 }
 
 function updateCounter() {
@@ -193,10 +353,11 @@ async function sendCode() {
 function successDetail(operation, result) {
   if (!result) return '';
   if (operation.action === 'freeze') {
-    if (operation.type !== 'purchase_and_resources') return 'Purchases are restricted.';
+    const lift = result.lift_at ? ` Lifts automatically on ${formatDate(result.lift_at)}.` : '';
+    if (operation.type !== 'purchase_and_resources') return `Purchases are restricted.${lift}`;
     const frozen = plural(result.frozen_resources ?? 0, 'pay-per-use resource');
     const until = result.retention_until ? ` They are retained until ${formatDate(result.retention_until)}.` : '';
-    return `${frozen} frozen.${until}`;
+    return `${frozen} frozen.${until}${lift}`;
   }
   const unfrozen = plural(result.unfrozen_resources ?? 0, 'resource');
   const released = result.released_resources
@@ -218,6 +379,9 @@ function showServerError(error) {
   } else if (code === 'reason_required' || (code === 'validation_failed' && /reason/i.test(error.message))) {
     ui.reason.setAttribute('aria-invalid', 'true');
     ui.reason.focus();
+  } else if (code === 'validation_failed' && /lift/i.test(error.message) && !ui.liftField.hidden) {
+    ui.liftAt.setAttribute('aria-invalid', 'true');
+    ui.liftAt.focus();
   } else {
     ui.ok.focus();
   }
@@ -230,6 +394,7 @@ function showBatchResults(operation, response) {
   const failed = results.length - succeeded;
   ui.fields.hidden = true;
   ui.impact.hidden = true;
+  ui.preview.hidden = true;
   ui.targets.hidden = true;
   ui.summary.hidden = true;
   clear(ui.resultsList);
@@ -273,6 +438,12 @@ async function submit(event) {
     fieldError(ui.agreement, ui.agreementError, 'Select "I have read and agree to Agreement for Partners to Manage Customer Budgets" to continue.');
     invalid = invalid || ui.agreement;
   }
+  const lift = operation.action === 'freeze' ? liftChoice() : { iso: null };
+  const liftMessage = operation.action === 'freeze' ? liftProblem(lift) : '';
+  if (liftMessage) {
+    fieldError(ui.liftAt, ui.liftError, liftMessage);
+    invalid = invalid || ui.liftAt;
+  }
   if (current.codeRequired && !code) {
     fieldError(ui.code, ui.codeError, 'Enter the verification code. Click Send code to get one.');
     invalid = invalid || ui.code;
@@ -285,6 +456,7 @@ async function submit(event) {
   const body = { type: operation.type, reason };
   if (operation.agreement) body.agreement_accepted = true;
   if (code) body.verification_code = code;
+  if (lift.iso) body.lift_at = lift.iso;
   const single = current.customers.length === 1 && !current.batch;
   const path = single
     ? `/v1/customers/${seg(current.customers[0].id)}/${operation.action}`
@@ -357,6 +529,9 @@ export async function openOperationDialog({ operation, customers, batch = false,
     const restriction = customers[0].active_restriction;
     if (spec.action === 'unfreeze' && restriction) {
       append(ui.summary, el('br'), `Active restriction: ${RESTRICTION_TYPES[restriction.type] || restriction.type}, since ${formatDate(restriction.applied_at)}`);
+      if (restriction.lift_at) {
+        append(ui.summary, el('br'), `It is scheduled to lift automatically on ${formatDate(restriction.lift_at)}; lifting it now cancels that.`);
+      }
     }
     ui.targets.hidden = true;
   }
@@ -364,6 +539,7 @@ export async function openOperationDialog({ operation, customers, batch = false,
   ui.impact.hidden = false;
   ui.fields.hidden = false;
   ui.agreementField.hidden = !spec.agreement;
+  prepareLiftField(spec.action === 'freeze');
   showCodeField(codeRequired);
   ui.hint.textContent = '';
   clear(ui.demo);
@@ -378,6 +554,7 @@ export async function openOperationDialog({ operation, customers, batch = false,
   updateCounter();
   ui.dialog.showModal();
   ui.reason.focus();
+  startPreview(current);
 }
 
 function wireOperationDialog() {
@@ -408,6 +585,14 @@ function wireOperationDialog() {
     resultsList: byId('op-results-list'),
     ok: byId('op-ok'),
     cancel: byId('op-cancel'),
+    liftField: byId('op-lift-field'),
+    liftAt: byId('op-lift-at'),
+    liftHint: byId('op-lift-hint'),
+    liftError: byId('op-lift-error'),
+    preview: byId('op-preview'),
+    previewStatus: byId('op-preview-status'),
+    previewBody: byId('op-preview-body'),
+    previewRetry: byId('op-preview-retry'),
   });
   ui.form.addEventListener('submit', submit);
   ui.reason.addEventListener('input', () => {
@@ -418,6 +603,13 @@ function wireOperationDialog() {
     if (ui.agreement.checked) fieldError(ui.agreement, ui.agreementError, '');
   });
   ui.code.addEventListener('input', () => fieldError(ui.code, ui.codeError, ''));
+  const liftChanged = (delay) => {
+    fieldError(ui.liftAt, ui.liftError, '');
+    if (previewWanted(current)) schedulePreview(delay);
+  };
+  ui.liftAt.addEventListener('input', () => liftChanged(PREVIEW_DELAY_MS));
+  ui.liftAt.addEventListener('change', () => liftChanged(0));
+  ui.previewRetry.addEventListener('click', () => loadPreview(true));
   ui.agreementLink.addEventListener('click', () => showAgreement(ui.agreementLink));
   ui.sendCode.addEventListener('click', sendCode);
   ui.cancel.addEventListener('click', () => ui.dialog.close());
@@ -426,7 +618,11 @@ function wireOperationDialog() {
     const state = current;
     current = null;
     stopCooldown();
+    clearTimeout(previewTimer);
+    previewTimer = null;
+    previewSeq += 1;
     ui.reason.value = '';
+    ui.liftAt.value = '';
     ui.code.value = '';
     if (state) restoreFocus(state.opener, state.fallbackFocus);
   });

@@ -44,6 +44,7 @@ const STATUS = {
 
 const RESOURCE_STATE = {
   active: { label: 'Active', tone: 'ok' },
+  expired: { label: 'Expired', tone: 'warn' },
   frozen: { label: 'Frozen', tone: 'danger' },
   released: { label: 'Released', tone: 'muted' },
 };
@@ -60,6 +61,18 @@ export const RESTRICTION_TYPES = {
 
 export const BILLING_MODES = { prepaid: 'Prepaid (yearly/monthly)', pay_per_use: 'Pay-per-use' };
 
+/** A resource's states in the console's order (counts, cards). */
+export const RESOURCE_STATES = ['active', 'expired', 'frozen', 'released'];
+
+/** Why a resource is frozen (`frozen_reason`): a restriction, or a prepaid term run out. */
+export const FROZEN_REASONS = {
+  restriction: 'Frozen: restriction',
+  expired: 'Frozen: expired — renew to reactivate',
+};
+
+/** Customer levels (`v0`…`v5`); the level picks the retention policy. */
+export const LEVELS = ['v0', 'v1', 'v2', 'v3', 'v4', 'v5'];
+
 const ACTORS = { operator: 'Operator', distributor: 'Distributor', partner: 'Partner', customer: 'Customer', system: 'System' };
 
 function badge(table, value) {
@@ -74,6 +87,11 @@ function badge(table, value) {
 export const statusBadge = (status) => badge(STATUS, status);
 export const resourceStateBadge = (state) => badge(RESOURCE_STATE, state);
 export const tenantStatusBadge = (status) => badge(TENANT_STATUS, status);
+export const levelLabel = (level) => (level ? String(level).toUpperCase() : '—');
+export function levelBadge(level) {
+  if (!level) return el('span', { className: 'muted', text: '—' });
+  return el('span', { className: 'badge level', text: levelLabel(level), dataset: { value: String(level) } });
+}
 export const statusLabel = (status) => (STATUS[status] ? STATUS[status].label : String(status));
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -102,6 +120,59 @@ export function relative(iso) {
   }
   return format.format(Math.round(seconds), 'second');
 }
+
+/** 1500000000 → "1.5 GB" (decimal units, as storage is billed). */
+export function formatBytes(bytes) {
+  const value = Number(bytes);
+  if (!Number.isFinite(value) || value < 0) return '—';
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB', 'PB'];
+  let size = value;
+  let unit = 0;
+  while (size >= 1000 && unit < units.length - 1) {
+    size /= 1000;
+    unit += 1;
+  }
+  if (unit === 0) return value === 1 ? '1 byte' : `${value} bytes`;
+  const digits = size < 10 ? 1 : 0;
+  const number = new Intl.NumberFormat(undefined, { maximumFractionDigits: digits }).format(size);
+  return `${number} ${units[unit]}`;
+}
+
+/** 1296000 → "15 days", 5400 → "1 hour 30 minutes" (at most two units). */
+export function formatDuration(seconds) {
+  let left = Math.round(Number(seconds));
+  if (!Number.isFinite(left) || left < 0) return '—';
+  if (left === 0) return '0 seconds';
+  const parts = [];
+  for (const [unit, size] of [['day', 86400], ['hour', 3600], ['minute', 60], ['second', 1]]) {
+    const count = Math.floor(left / size);
+    if (count) {
+      parts.push(plural(count, unit));
+      left -= count * size;
+    }
+    if (parts.length === 2) break;
+  }
+  return parts.join(' ');
+}
+
+/** A datetime-local value ("2030-01-31T09:30", the user's time zone) → a Date, or null. */
+export function parseLocalDateTime(value) {
+  if (!value) return null;
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(value);
+  if (!match) return null;
+  const [, y, mo, d, h, mi, s] = match.map(Number);
+  const date = new Date(y, mo - 1, d, h, mi, s || 0);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/** A Date → the value of a datetime-local input, in the user's time zone, to the minute. */
+export function localDateTimeValue(date) {
+  const two = (n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())}T${two(date.getHours())}:${two(date.getMinutes())}`;
+}
+
+/** A Date → ISO 8601 in UTC without milliseconds ("2030-01-31T08:30:00Z"). */
+export const isoUTC = (date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export function actorText(actor) {
   if (!actor) return '';

@@ -1,8 +1,10 @@
-// settings.js — the caller's own setting: whether its restrictions need a verification code.
+// settings.js — the caller's own setting (whether its restrictions need a verification code),
+// and, read-only, the platform's retention policies by customer level.
 import { api } from './api.js';
-import { append, byId, clear, el, setMessage, notify } from './dom.js';
+import { append, byId, clear, el, setMessage, notify, placeholderRow } from './dom.js';
+import { LEVELS, levelBadge, formatDuration, timeEl } from './format.js';
 
-const state = { saved: null, seq: 0 };
+const state = { saved: null, seq: 0, policiesSeq: 0 };
 
 function describe(required) {
   return required
@@ -107,12 +109,49 @@ export function initSettings() {
   byId('settings-send-code').addEventListener('click', sendCode);
 }
 
+function durationCell(seconds) {
+  return el('td', { attrs: { title: Number.isFinite(Number(seconds)) ? `${seconds} seconds` : null } }, formatDuration(seconds));
+}
+
+async function loadPolicies() {
+  const seq = ++state.policiesSeq;
+  const table = byId('policies-table');
+  const body = byId('policies-body');
+  table.setAttribute('aria-busy', 'true');
+  clear(body).append(placeholderRow(table, 'Loading the retention policies…'));
+  try {
+    const answer = await api.get('/v1/retention-policies');
+    if (seq !== state.policiesSeq) return;
+    const items = (answer && Array.isArray(answer.items) ? answer.items : [])
+      .slice()
+      .sort((a, b) => LEVELS.indexOf(a.level) - LEVELS.indexOf(b.level));
+    clear(body);
+    if (!items.length) body.append(placeholderRow(table, 'No retention policies.', 'placeholder empty'));
+    for (const policy of items) {
+      body.append(el('tr', { dataset: { level: String(policy.level) } },
+        el('th', { attrs: { scope: 'row' } }, levelBadge(policy.level)),
+        durationCell(policy.freeze_retention_seconds),
+        durationCell(policy.prepaid_grace_seconds),
+        durationCell(policy.prepaid_retention_seconds),
+        el('td', {}, timeEl(policy.updated_at))));
+    }
+  } catch (error) {
+    if (seq !== state.policiesSeq) return;
+    clear(body).append(placeholderRow(table, error.message, 'placeholder error'));
+  } finally {
+    if (seq === state.policiesSeq) table.removeAttribute('aria-busy');
+  }
+}
+
 export function showSettings() {
   load();
+  loadPolicies();
 }
 
 export function resetSettings() {
   state.seq += 1;
+  state.policiesSeq += 1;
+  clear(byId('policies-body'));
   state.saved = null;
   byId('setting-code').checked = false;
   byId('setting-code-state').textContent = '';

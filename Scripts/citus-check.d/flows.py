@@ -90,7 +90,8 @@ def new_customer(name, partner_id=partner, pay_per_use=5, prepaid=2):
 def distribution():
     rows = psql("SELECT table_name || ':' || citus_table_type || ':' || distribution_column FROM citus_tables ORDER BY 1").splitlines()
     kinds = dict((r.split(":")[0], r.split(":", 1)[1]) for r in rows)
-    expected = {t: "reference:<none>" for t in ["agreements", "api_keys", "distributors", "freeze_permission_grants", "operators", "partners"]}
+    expected = {t: "reference:<none>" for t in ["agreements", "api_keys", "distributors", "freeze_permission_grants", "operators", "partners",
+                                                 "retention_policies"]}
     expected.update({"customers": "distributed:id", "audit_events": "distributed:tenant_id", "outbox_events": "distributed:tenant_id"})
     expected.update({t: "distributed:customer_id" for t in ["orders", "resource_data", "resources", "restrictions", "usage_records"]})
     groups = psql("SELECT count(DISTINCT colocation_id) FROM citus_tables WHERE citus_table_type = 'distributed'")
@@ -202,6 +203,39 @@ def one_customer_writes():
 
 
 check("one customer's writes: buy, renew, change, usage, freeze, unfreeze, release", one_customer_writes)
+
+
+def lifecycle():
+    """DESIGN §9 on the cluster: a level's policy, prepaid expiry through freeze and release,
+    a renewal that reactivates, a scheduled lift and the impact preview, in one phase."""
+    from datetime import datetime, timedelta, timezone
+    iso = lambda delta: (datetime.now(timezone.utc) + delta).isoformat()
+    api.must("PUT", "/v1/retention-policies/v5", {"freeze_retention_seconds": 600, "prepaid_grace_seconds": 0, "prepaid_retention_seconds": 0})
+    gone, _ = new_customer("Lifecycle, level v5", pay_per_use=3, prepaid=0)
+    api.must("PATCH", f"/v1/customers/{gone}", {"level": "v5"})
+    api.must("POST", f"/v1/customers/{gone}/resources", {"type": "disk", "billing_mode": "prepaid", "count": 4, "expires_at": iso(timedelta(minutes=-1))})
+    renewed, renew_token = new_customer("Lifecycle, level v0", pay_per_use=0, prepaid=0)
+    one = api.must("POST", f"/v1/customers/{renewed}/resources", {"type": "disk", "billing_mode": "prepaid", "expires_at": iso(timedelta(minutes=-1))})["id"]
+    preview = api.must("POST", f"/v1/customers/{gone}/freeze", {"dry_run": True}, token=distributor_token)
+    frozen = api.must("POST", f"/v1/customers/{gone}/freeze",
+                      {"reason": "lifecycle", "agreement_accepted": True, "lift_at": iso(timedelta(days=1))}, token=distributor_token)
+    psql(f"UPDATE restrictions SET applied_at = now() - interval '2 hours', lift_at = now() - interval '1 hour' WHERE customer_id = '{gone}' AND lifted_at IS NULL")
+    reset_worker_counters()
+    swept = json.loads(cli("retention-sweep", "--json", "--batch-size", "2", "--warning-window", "0"))
+    status, _ = api.call("POST", f"/v1/customers/{renewed}/orders", {"action": "renew", "resource_id": one, "term_months": 1}, token=renew_token)
+    writes, prepares = worker_counters()
+    states = psql(f"SELECT string_agg(state || coalesce(':' || frozen_reason, ''), ',' ORDER BY state) FROM resources WHERE customer_id IN ('{gone}', '{renewed}') AND billing_mode = 'prepaid'")
+    lifted_by = psql(f"SELECT lifted_by_kind FROM restrictions WHERE customer_id = '{gone}'")
+    ok = (preview["dry_run"] and preview["frozen_resources"] == 3 and frozen.get("lift_at") is not None
+          and swept["lifted"] == 1 and swept["expired"] == 5 and swept["frozen"] == 4 and swept["released"] == 4
+          and status == 201 and lifted_by == "system" and prepares == 0
+          and states == "active,released:expired,released:expired,released:expired,released:expired")
+    return (f"preview froze {preview['frozen_resources']}; sweep lifted {swept['lifted']}, expired {swept['expired']}, "
+            f"froze {swept['frozen']}, released {swept['released']}; renewal {status}; lifted by {lifted_by}; "
+            f"shard writes per worker {writes}; PREPARE TRANSACTION {prepares}"), ok
+
+
+check("lifecycle: level policy, expiry, freeze, release, renewal, scheduled lift, preview", lifecycle)
 
 
 def batch():

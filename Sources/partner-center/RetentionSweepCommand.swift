@@ -38,6 +38,11 @@ struct RetentionSweepCommand: AsyncParsableCommand {
         "Print one customer's batch release statement for psql (variable customer_id) and exit (Scripts/bench's baseline).", visibility: .hidden))
     var printBatchSQL = false
 
+    @Option(help: ArgumentHelp(
+        "Print one customer's batch statement of a transition (expire, freeze-expired or release) for psql and exit (Scripts/bench's baseline).",
+        visibility: .hidden))
+    var printTransitionSQL: String?
+
     @Option(help: "Also write the summary in Prometheus text format to this file (node_exporter textfile collector).")
     var textfile: String?
 
@@ -48,10 +53,15 @@ struct RetentionSweepCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if printBatchSQL {
+        if printBatchSQL || printTransitionSQL != nil {
             // The exact statement the sweep runs for one customer, with the batch size in
             // place of $2 and psql's variable customer_id in place of $1.
-            print(RetentionSweep.releaseSQL.replacingOccurrences(of: "$2", with: String(batchSize))
+            let statements = ["expire": RetentionSweep.expireSQL, "freeze-expired": RetentionSweep.freezeExpiredSQL,
+                              "release": RetentionSweep.releaseSQL]
+            guard let statement = statements[printTransitionSQL ?? "release"] else {
+                throw ValidationError("--print-transition-sql takes expire, freeze-expired or release")
+            }
+            print(statement.replacingOccurrences(of: "$2", with: String(batchSize))
                 .replacingOccurrences(of: "$1", with: ":'customer_id'") + ";")
             return
         }

@@ -37,10 +37,6 @@ GRANT SELECT ON retention_policies TO partner_app;
 GRANT UPDATE (freeze_retention_seconds, prepaid_grace_seconds, prepaid_retention_seconds, updated_at)
     ON retention_policies TO partner_app;
 
--- A distributor's retention applies when it set one; new distributors start without, so
--- the level policy decides. Existing rows keep the value they hold (an explicit 15 days
--- and the old default cannot be told apart); PATCH retention_seconds: null clears it.
-ALTER TABLE distributors ALTER COLUMN retention_seconds DROP NOT NULL, ALTER COLUMN retention_seconds DROP DEFAULT;
 
 -- A frozen resource's reason, the grace deadline of an expired prepaid one, and whether the
 -- warning for the prepaid step ahead (expiry while active, the end of grace while expired)
@@ -48,13 +44,17 @@ ALTER TABLE distributors ALTER COLUMN retention_seconds DROP NOT NULL, ALTER COL
 ALTER DOMAIN resource_state DROP CONSTRAINT resource_state_check;
 ALTER DOMAIN resource_state ADD CONSTRAINT resource_state_check CHECK (VALUE IN ('active', 'expired', 'frozen', 'released'));
 
--- Each statement on its own (EXECUTE): Citus sends some ALTER TABLE forms to the shards with
--- the text of the whole query, which here is the whole file.
+-- Each statement on its own (EXECUTE): Citus sends some ALTER TABLE and CREATE INDEX forms
+-- to the shards with the text of the whole query, which here is the whole file.
 DO $$
 DECLARE
     statement text;
 BEGIN
     FOREACH statement IN ARRAY ARRAY[
+        -- A distributor's retention applies when it set one; new distributors start without,
+        -- so the level policy decides. Existing rows keep the value they hold (an explicit 15
+        -- days and the old default cannot be told apart); PATCH retention_seconds: null clears it.
+        'ALTER TABLE distributors ALTER COLUMN retention_seconds DROP NOT NULL, ALTER COLUMN retention_seconds DROP DEFAULT',
         'ALTER TABLE customers ADD COLUMN level text NOT NULL DEFAULT ''v0''',
         'ALTER TABLE customers ADD CONSTRAINT customers_level_check CHECK (level IN (''v0'', ''v1'', ''v2'', ''v3'', ''v4'', ''v5''))',
         'ALTER TABLE resources ADD COLUMN frozen_reason text, ADD COLUMN grace_until timestamptz, ADD COLUMN expiry_warned_at timestamptz',
@@ -82,7 +82,17 @@ BEGIN
         'ALTER TABLE restrictions ADD CONSTRAINT restrictions_lifted_by_kind_check
              CHECK (lifted_by_kind IN (''distributor'', ''partner'', ''system''))',
         'ALTER TABLE restrictions ADD CONSTRAINT restrictions_lifted_by_check
-             CHECK ((lifted_at IS NULL AND lifted_by_id IS NULL) OR (lifted_at IS NOT NULL AND (lifted_by_kind = ''system'') = (lifted_by_id IS NULL)))'
+             CHECK ((lifted_at IS NULL AND lifted_by_id IS NULL) OR (lifted_at IS NOT NULL AND (lifted_by_kind = ''system'') = (lifted_by_id IS NULL)))',
+        -- The sweep's work queues. Each transition lists the customers with due rows by
+        -- deadline (the single-column index: a range scan over what is due, not over every
+        -- active prepaid resource) and then claims one customer's rows (customer_id first:
+        -- one shard on Citus).
+        'CREATE INDEX resources_expiry_due ON resources (customer_id, expires_at) WHERE state = ''active'' AND expires_at IS NOT NULL',
+        'CREATE INDEX resources_expiry_deadlines ON resources (expires_at) WHERE state = ''active'' AND expires_at IS NOT NULL',
+        'CREATE INDEX resources_grace_due ON resources (customer_id, grace_until) WHERE state = ''expired''',
+        'CREATE INDEX resources_grace_deadlines ON resources (grace_until) WHERE state = ''expired''',
+        'CREATE INDEX resources_retention_deadlines ON resources (retention_until) WHERE state = ''frozen''',
+        'CREATE INDEX restrictions_lift_due ON restrictions (lift_at) WHERE lifted_at IS NULL AND lift_at IS NOT NULL'
     ] LOOP
         EXECUTE statement;
     END LOOP;
@@ -91,16 +101,6 @@ $$;
 
 GRANT UPDATE (level) ON customers TO partner_app;
 GRANT UPDATE (frozen_reason, grace_until, expiry_warned_at) ON resources TO partner_app;
-
--- The sweep's work queues. Each transition lists the customers with due rows by deadline
--- (the single-column index: a range scan over what is due, not over every active prepaid
--- resource) and then claims one customer's rows (customer_id first: one shard on Citus).
-CREATE INDEX resources_expiry_due ON resources (customer_id, expires_at) WHERE state = 'active' AND expires_at IS NOT NULL;
-CREATE INDEX resources_expiry_deadlines ON resources (expires_at) WHERE state = 'active' AND expires_at IS NOT NULL;
-CREATE INDEX resources_grace_due ON resources (customer_id, grace_until) WHERE state = 'expired';
-CREATE INDEX resources_grace_deadlines ON resources (grace_until) WHERE state = 'expired';
-CREATE INDEX resources_retention_deadlines ON resources (retention_until) WHERE state = 'frozen';
-CREATE INDEX restrictions_lift_due ON restrictions (lift_at) WHERE lifted_at IS NULL AND lift_at IS NOT NULL;
 
 -- A freeze with its optional scheduled lift; it freezes pay-per-use resources only, marked
 -- frozen for the restriction. Otherwise as in schema 0013.
@@ -315,7 +315,8 @@ $$;
 
 -- Expiry: active prepaid resources past expires_at become expired, usable until
 -- grace_until = expires_at + the grace of the customer's level (15 days without a policy).
--- One audit event per resource, one resource.expired event per batch.
+-- One audit event per resource, one resource.expired event per batch. Values an INSERT
+-- needs are carried in variables (Citus routes no subquery inside an INSERT).
 CREATE FUNCTION expire_prepaid_batch(p_customer uuid, p_limit integer)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
@@ -325,24 +326,26 @@ DECLARE
     v_ids uuid[];
     v_expired timestamptz[];
     v_grace_until timestamptz[];
+    v_first timestamptz;
 BEGIN
     SELECT c.partner_id, c.distributor_id, coalesce(p.prepaid_grace_seconds, 1296000)
     INTO v_partner, v_distributor, v_grace
     FROM customers c LEFT JOIN retention_policies p ON p.level = c.level WHERE c.id = p_customer;
+    -- The new deadline is computed in the claim, not in SET: Citus refuses a STABLE
+    -- expression (timestamptz + interval) over a column in an UPDATE's SET clause.
     WITH due AS (
-        SELECT r.id FROM resources r
+        SELECT r.id, r.expires_at + make_interval(secs => v_grace) AS deadline FROM resources r
         WHERE r.customer_id = p_customer AND r.state = 'active' AND r.expires_at IS NOT NULL AND r.expires_at <= now()
         ORDER BY r.expires_at LIMIT p_limit
         FOR UPDATE SKIP LOCKED
     ), expired AS (
         UPDATE resources r
-        SET state = 'expired', grace_until = r.expires_at + make_interval(secs => v_grace), expiry_warned_at = NULL,
-            updated_at = now()
+        SET state = 'expired', grace_until = due.deadline, expiry_warned_at = NULL, updated_at = now()
         FROM due WHERE r.customer_id = p_customer AND r.id = due.id
         RETURNING r.id, r.expires_at, r.grace_until
     )
-    SELECT array_agg(id ORDER BY id), array_agg(expires_at ORDER BY id), array_agg(grace_until ORDER BY id)
-    INTO v_ids, v_expired, v_grace_until FROM expired;
+    SELECT array_agg(id ORDER BY id), array_agg(expires_at ORDER BY id), array_agg(grace_until ORDER BY id), min(grace_until)
+    INTO v_ids, v_expired, v_grace_until, v_first FROM expired;
     IF v_ids IS NULL THEN
         RETURN 0;
     END IF;
@@ -354,7 +357,7 @@ BEGIN
     END LOOP;
     INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
     VALUES ('resource.expired', v_distributor, v_partner, p_customer,
-            jsonb_build_object('resource_ids', to_jsonb(v_ids), 'grace_until', (SELECT min(g) FROM unnest(v_grace_until) g)),
+            jsonb_build_object('resource_ids', to_jsonb(v_ids), 'grace_until', v_first),
             p_customer);
     RETURN cardinality(v_ids);
 END
@@ -371,24 +374,25 @@ DECLARE
     v_distributor uuid;
     v_ids uuid[];
     v_until timestamptz[];
+    v_first timestamptz;
 BEGIN
     SELECT c.partner_id, c.distributor_id, coalesce(p.prepaid_retention_seconds, 1296000)
     INTO v_partner, v_distributor, v_retention
     FROM customers c LEFT JOIN retention_policies p ON p.level = c.level WHERE c.id = p_customer;
     WITH due AS (
-        SELECT r.id FROM resources r
+        SELECT r.id, r.grace_until + make_interval(secs => v_retention) AS deadline FROM resources r
         WHERE r.customer_id = p_customer AND r.state = 'expired' AND r.grace_until <= now()
         ORDER BY r.grace_until LIMIT p_limit
         FOR UPDATE SKIP LOCKED
     ), frozen AS (
         UPDATE resources r
-        SET state = 'frozen', frozen_reason = 'expired', frozen_at = now(),
-            retention_until = r.grace_until + make_interval(secs => v_retention), retention_warned_at = NULL,
-            updated_at = now()
+        SET state = 'frozen', frozen_reason = 'expired', frozen_at = now(), retention_until = due.deadline,
+            retention_warned_at = NULL, updated_at = now()
         FROM due WHERE r.customer_id = p_customer AND r.id = due.id
         RETURNING r.id, r.retention_until
     )
-    SELECT array_agg(id ORDER BY id), array_agg(retention_until ORDER BY id) INTO v_ids, v_until FROM frozen;
+    SELECT array_agg(id ORDER BY id), array_agg(retention_until ORDER BY id), min(retention_until)
+    INTO v_ids, v_until, v_first FROM frozen;
     IF v_ids IS NULL THEN
         RETURN 0;
     END IF;
@@ -401,7 +405,7 @@ BEGIN
     INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
     VALUES ('resources.frozen', v_distributor, v_partner, p_customer,
             jsonb_build_object('reason', 'expired', 'resource_ids', to_jsonb(v_ids),
-                               'retention_until', (SELECT min(u) FROM unnest(v_until) u)),
+                               'retention_until', v_first),
             p_customer);
     RETURN cardinality(v_ids);
 END

@@ -216,9 +216,9 @@ def lifecycle():
     api.must("POST", f"/v1/customers/{gone}/resources", {"type": "disk", "billing_mode": "prepaid", "count": 4, "expires_at": iso(timedelta(minutes=-1))})
     renewed, renew_token = new_customer("Lifecycle, level v0", pay_per_use=0, prepaid=0)
     one = api.must("POST", f"/v1/customers/{renewed}/resources", {"type": "disk", "billing_mode": "prepaid", "expires_at": iso(timedelta(minutes=-1))})["id"]
-    preview = api.must("POST", f"/v1/customers/{gone}/freeze", {"dry_run": True}, token=distributor_token)
+    preview = api.must("POST", f"/v1/customers/{gone}/freeze", {"dry_run": True}, token=partner_token)
     frozen = api.must("POST", f"/v1/customers/{gone}/freeze",
-                      {"reason": "lifecycle", "agreement_accepted": True, "lift_at": iso(timedelta(days=1))}, token=distributor_token)
+                      {"reason": "lifecycle", "agreement_accepted": True, "lift_at": iso(timedelta(days=1))}, token=partner_token)
     psql(f"UPDATE restrictions SET applied_at = now() - interval '2 hours', lift_at = now() - interval '1 hour' WHERE customer_id = '{gone}' AND lifted_at IS NULL")
     reset_worker_counters()
     swept = json.loads(cli("retention-sweep", "--json", "--batch-size", "2", "--warning-window", "0"))

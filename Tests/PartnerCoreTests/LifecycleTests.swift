@@ -371,6 +371,32 @@ struct LifecycleTests {
         }
     }
 
+    // MARK: Impact preview
+
+    /// The preview counts what a freeze would freeze and which prepaid resources would run
+    /// out, and leaves every table byte for byte as it was, verification codes included.
+    @Test func thePreviewChangesNoTableByteForByte() async throws {
+        try await withTestDatabase { (_, client) async throws in
+            let world = try await World.build(client: client)
+            let tenant = try await world.tenant(payPerUse: 4, prepaid: 1, dataBytes: 500)
+            try await Self.setPolicy(world, .v0, grace: 86_400, retention: 86_400)
+            try await Self.prepaid(world, tenant, expiresAt: Date().addingTimeInterval(86_400), count: 2)
+            try await world.requireCodes(for: tenant.partner)
+            _ = try await world.services.verificationCodes.issue(for: tenant.partner, purpose: .freeze)
+            let before = try await DatabaseState.capture(client, includingCodes: true)
+            let preview = try await world.services.restrictions.preview(
+                customerID: tenant.customerID, type: nil, liftAt: nil, principal: tenant.partner)
+            #expect(preview.frozenResources == 4)
+            #expect(preview.dataBytesAtRisk == 2_000)
+            #expect(preview.prepaidExpiringTotal == 2)
+            #expect(preview.prepaidExpiring.allSatisfy { abs($0.graceUntil.timeIntervalSince($0.expiresAt) - 86_400) < 0.001 })
+            let lifted = try await world.services.restrictions.preview(
+                customerID: tenant.customerID, type: .purchase, liftAt: Date().addingTimeInterval(3_600), principal: tenant.partner)
+            #expect(lifted.frozenResources == 0 && lifted.prepaidExpiringTotal == 0 && lifted.retentionUntil == nil)
+            #expect(try await DatabaseState.capture(client, includingCodes: true) == before)
+        }
+    }
+
     // MARK: Concurrent sweepers
 
     /// Three sweepers at once over expiries, freezes and releases of many customers: every

@@ -222,8 +222,10 @@ public struct PurchaseGate: Sendable {
         return try await oneStatement(Self.usageSQL, [customerID, resourceID, String(quantity)], context) { rows in
             guard let row = rows.first else { throw PartnerError.notFound("the resource") }
             // Recorded: the resource is active, or expired and in its grace period (DESIGN §9).
-            guard try row.decode(1, as: Int.self) == 0, let state = ResourceState(rawValue: try row.decode(0)) else {
-                return UsageResult(resourceId: resourceID, accepted: true)
+            if try row.decode(1, as: Int.self) == 1 { return UsageResult(resourceId: resourceID, accepted: true) }
+            // Refused: frozen or released, the only states record_usage refuses in.
+            guard let state = ResourceState(rawValue: try row.decode(0)), state == .frozen || state == .released else {
+                throw PartnerError.internal
             }
             // Frozen until the sweep may release it, at the end of its retention (no retention
             // yet: a freeze won the row just now, so remember nothing).

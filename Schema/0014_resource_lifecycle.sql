@@ -313,6 +313,22 @@ BEGIN
 END
 $$;
 
+-- One system audit event per resource a batch moved (`p_action`, with that resource's
+-- details), each an INSERT … VALUES from a cached plan: on Citus each routes to the
+-- customer's shard, where an INSERT … SELECT FROM unnest(…) would be copied through the
+-- coordinator in two phases (schema 0010 measured the loop against one statement).
+CREATE FUNCTION append_resource_audits(
+    p_action text, p_distributor uuid, p_partner uuid, p_customer uuid, p_ids uuid[], p_details jsonb[]
+) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1 .. cardinality(p_ids) LOOP
+        INSERT INTO audit_events (actor_kind, action, target_kind, target_id, distributor_id, partner_id, customer_id,
+                                  details, tenant_id)
+        VALUES ('system', p_action, 'resource', p_ids[i], p_distributor, p_partner, p_customer, p_details[i], p_customer);
+    END LOOP;
+END
+$$;
+
 -- Expiry: active prepaid resources past expires_at become expired, usable until
 -- grace_until = expires_at + the grace of the customer's level (15 days without a policy).
 -- One audit event per resource, one resource.expired event per batch. Values an INSERT
@@ -324,8 +340,7 @@ DECLARE
     v_partner uuid;
     v_distributor uuid;
     v_ids uuid[];
-    v_expired timestamptz[];
-    v_grace_until timestamptz[];
+    v_details jsonb[];
     v_first timestamptz;
 BEGIN
     SELECT c.partner_id, c.distributor_id, coalesce(p.prepaid_grace_seconds, 1296000)
@@ -344,17 +359,13 @@ BEGIN
         FROM due WHERE r.customer_id = p_customer AND r.id = due.id
         RETURNING r.id, r.expires_at, r.grace_until
     )
-    SELECT array_agg(id ORDER BY id), array_agg(expires_at ORDER BY id), array_agg(grace_until ORDER BY id), min(grace_until)
-    INTO v_ids, v_expired, v_grace_until, v_first FROM expired;
+    SELECT array_agg(id ORDER BY id),
+           array_agg(jsonb_build_object('expires_at', expires_at, 'grace_until', grace_until) ORDER BY id), min(grace_until)
+    INTO v_ids, v_details, v_first FROM expired;
     IF v_ids IS NULL THEN
         RETURN 0;
     END IF;
-    FOR i IN 1 .. cardinality(v_ids) LOOP
-        INSERT INTO audit_events (actor_kind, action, target_kind, target_id, distributor_id, partner_id, customer_id,
-                                  details, tenant_id)
-        VALUES ('system', 'resource.expired', 'resource', v_ids[i], v_distributor, v_partner, p_customer,
-                jsonb_build_object('expires_at', v_expired[i], 'grace_until', v_grace_until[i]), p_customer);
-    END LOOP;
+    PERFORM append_resource_audits('resource.expired', v_distributor, v_partner, p_customer, v_ids, v_details);
     INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
     VALUES ('resource.expired', v_distributor, v_partner, p_customer,
             jsonb_build_object('resource_ids', to_jsonb(v_ids), 'grace_until', v_first),
@@ -373,7 +384,7 @@ DECLARE
     v_partner uuid;
     v_distributor uuid;
     v_ids uuid[];
-    v_until timestamptz[];
+    v_details jsonb[];
     v_first timestamptz;
 BEGIN
     SELECT c.partner_id, c.distributor_id, coalesce(p.prepaid_retention_seconds, 1296000)
@@ -391,21 +402,17 @@ BEGIN
         FROM due WHERE r.customer_id = p_customer AND r.id = due.id
         RETURNING r.id, r.retention_until
     )
-    SELECT array_agg(id ORDER BY id), array_agg(retention_until ORDER BY id), min(retention_until)
-    INTO v_ids, v_until, v_first FROM frozen;
+    SELECT array_agg(id ORDER BY id),
+           array_agg(jsonb_build_object('reason', 'expired', 'retention_until', retention_until) ORDER BY id),
+           min(retention_until)
+    INTO v_ids, v_details, v_first FROM frozen;
     IF v_ids IS NULL THEN
         RETURN 0;
     END IF;
-    FOR i IN 1 .. cardinality(v_ids) LOOP
-        INSERT INTO audit_events (actor_kind, action, target_kind, target_id, distributor_id, partner_id, customer_id,
-                                  details, tenant_id)
-        VALUES ('system', 'resource.frozen', 'resource', v_ids[i], v_distributor, v_partner, p_customer,
-                jsonb_build_object('reason', 'expired', 'retention_until', v_until[i]), p_customer);
-    END LOOP;
+    PERFORM append_resource_audits('resource.frozen', v_distributor, v_partner, p_customer, v_ids, v_details);
     INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
     VALUES ('resources.frozen', v_distributor, v_partner, p_customer,
-            jsonb_build_object('reason', 'expired', 'resource_ids', to_jsonb(v_ids),
-                               'retention_until', v_first),
+            jsonb_build_object('reason', 'expired', 'resource_ids', to_jsonb(v_ids), 'retention_until', v_first),
             p_customer);
     RETURN cardinality(v_ids);
 END
@@ -419,7 +426,7 @@ DECLARE
     v_ids uuid[];
     v_restrictions uuid[];
     v_reasons text[];
-    v_deadlines timestamptz[];
+    v_details jsonb[];
     v_partner uuid;
     v_distributor uuid;
     v_event record;
@@ -437,20 +444,15 @@ BEGIN
         FROM due WHERE r.customer_id = p_customer AND r.id = due.id
         RETURNING r.id, r.restriction_id, r.frozen_reason, r.retention_until
     )
-    SELECT array_agg(id), array_agg(restriction_id), array_agg(frozen_reason), array_agg(retention_until)
-    INTO v_ids, v_restrictions, v_reasons, v_deadlines FROM released;
+    SELECT array_agg(id), array_agg(restriction_id), array_agg(frozen_reason),
+           array_agg(jsonb_build_object('restriction_id', restriction_id, 'reason', frozen_reason,
+                                        'retention_until', retention_until))
+    INTO v_ids, v_restrictions, v_reasons, v_details FROM released;
     IF v_ids IS NULL THEN
         RETURN 0;
     END IF;
     SELECT c.partner_id, c.distributor_id INTO v_partner, v_distributor FROM customers c WHERE c.id = p_customer;
-    FOR i IN 1 .. cardinality(v_ids) LOOP
-        INSERT INTO audit_events (actor_kind, action, target_kind, target_id, distributor_id, partner_id, customer_id,
-                                  details, tenant_id)
-        VALUES ('system', 'resource.released', 'resource', v_ids[i], v_distributor, v_partner, p_customer,
-                jsonb_build_object('restriction_id', v_restrictions[i], 'reason', v_reasons[i],
-                                   'retention_until', v_deadlines[i]),
-                p_customer);
-    END LOOP;
+    PERFORM append_resource_audits('resource.released', v_distributor, v_partner, p_customer, v_ids, v_details);
     FOR v_event IN
         SELECT restriction, reason, jsonb_agg(id ORDER BY id) AS ids
         FROM unnest(v_ids, v_restrictions, v_reasons) AS t(id, restriction, reason) GROUP BY restriction, reason
@@ -466,7 +468,7 @@ END
 $$;
 
 REVOKE ALL ON FUNCTION warn_prepaid_batch(uuid, text, integer, double precision), expire_prepaid_batch(uuid, integer),
-    freeze_expired_batch(uuid, integer) FROM PUBLIC;
+    freeze_expired_batch(uuid, integer), append_resource_audits(text, uuid, uuid, uuid, uuid[], jsonb[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION warn_prepaid_batch(uuid, text, integer, double precision), expire_prepaid_batch(uuid, integer),
     freeze_expired_batch(uuid, integer) TO partner_app;
 

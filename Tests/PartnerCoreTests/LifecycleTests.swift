@@ -27,16 +27,29 @@ struct LifecycleTests {
         _ = try await world.services.provisioning.updateCustomer(id: tenant.customerID, level: level, context: world.operatorContext)
     }
 
+    /// `key → count` from a query that answers (text, count) rows.
+    static func counts(_ client: PostgresClient, _ sql: String, _ tenant: Tenant) async throws -> [String: Int] {
+        Dictionary(uniqueKeysWithValues: try await client.query(sql, [tenant.customerID]).map {
+            (try $0.decode(0, as: String.self), try $0.decode(1, as: Int.self))
+        })
+    }
+
     /// `state → count` of the tenant's prepaid resources, and of each frozen reason.
     static func prepaidStates(_ client: PostgresClient, _ tenant: Tenant) async throws -> [String: Int] {
-        var states: [String: Int] = [:]
-        for row in try await client.query(
-            "SELECT state || coalesce(':' || frozen_reason, ''), count(*) FROM resources WHERE customer_id = $1 AND billing_mode = 'prepaid' GROUP BY 1",
-            [tenant.customerID])
-        {
-            states[try row.decode(0)] = try row.decode(1)
-        }
-        return states
+        try await counts(client, """
+            SELECT state || coalesce(':' || frozen_reason, ''), count(*) FROM resources
+            WHERE customer_id = $1 AND billing_mode = 'prepaid' GROUP BY 1
+            """, tenant)
+    }
+
+    /// `event type → resources it names` for the tenant's outbox events matching `condition`.
+    static func eventMentions(_ client: PostgresClient, _ tenant: Tenant, key: String = "e.type", _ condition: String = "true")
+        async throws -> [String: Int]
+    {
+        try await counts(client, """
+            SELECT \(key), count(*) FROM outbox_events e, jsonb_array_elements_text(e.data->'resource_ids') m(id)
+            WHERE e.customer_id = $1 AND \(condition) GROUP BY 1
+            """, tenant)
     }
 
     // MARK: Boundaries
@@ -132,11 +145,7 @@ struct LifecycleTests {
             for action in ["resource.expired", "resource.frozen", "resource.released"] {
                 #expect(try await client.auditCount(action, customer: tenant) == 3, "\(action)")
             }
-            let mentions: [String: Int] = Dictionary(uniqueKeysWithValues: try await client.query("""
-                SELECT e.type || coalesce(':' || (e.data->>'reason'), ''), count(*)
-                FROM outbox_events e, jsonb_array_elements_text(e.data->'resource_ids') m(id)
-                WHERE e.customer_id = $1 GROUP BY 1
-                """, [tenant.customerID]).map { (try $0.decode(0, as: String.self), try $0.decode(1, as: Int.self)) })
+            let mentions = try await Self.eventMentions(client, tenant, key: "e.type || coalesce(':' || (e.data->>'reason'), '')")
             #expect(mentions == ["resource.expired": 3, "resources.frozen:expired": 3, "resource.released:expired": 3])
             #expect(try await client.int(
                 "SELECT count(*) FROM resource_data d JOIN resources r ON r.customer_id = d.customer_id AND r.id = d.resource_id WHERE r.customer_id = $1 AND r.state = 'released'",
@@ -164,10 +173,7 @@ struct LifecycleTests {
             #expect(first.expired == 1)
             #expect(first.warned == 3)  // two expiring, one whose grace ends within the hour
             #expect(second.warned == 0)
-            let warned: [String: Int] = Dictionary(uniqueKeysWithValues: try await client.query("""
-                SELECT e.type, count(*) FROM outbox_events e, jsonb_array_elements_text(e.data->'resource_ids') m(id)
-                WHERE e.customer_id = $1 AND e.type IN ('resource.expiring', 'resource.grace_expiring') GROUP BY 1
-                """, [tenant.customerID]).map { (try $0.decode(0, as: String.self), try $0.decode(1, as: Int.self)) })
+            let warned = try await Self.eventMentions(client, tenant, "e.type IN ('resource.expiring', 'resource.grace_expiring')")
             #expect(warned == ["resource.expiring": 2, "resource.grace_expiring": 1])
             try await assertInvariants(client)
         }

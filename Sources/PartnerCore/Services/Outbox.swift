@@ -37,10 +37,6 @@ public struct Outbox: Sendable {
         public static let resourcesUnfrozen = "resources.unfrozen"
         public static let retentionExpiring = "resource.retention_expiring"
         public static let resourceReleased = "resource.released"
-        /// The sweep's lifecycle events (DESIGN §9, schema 0014).
-        public static let resourceExpiring = "resource.expiring"
-        public static let resourceExpired = "resource.expired"
-        public static let graceExpiring = "resource.grace_expiring"
         /// A renewal took an expired or frozen-for-expiry resource back to active.
         public static let resourceReactivated = "resource.reactivated"
         public static let grantChanged = "grant.changed"
@@ -50,12 +46,21 @@ public struct Outbox: Sendable {
     static let feedBarrier: Int64 = 0x5043_4645_4544  // "PCFEED"
 
     /// Appends one event in the caller's transaction (grants: a tenant-level change that
-    /// writes reference tables on Citus). Customer-scoped statements insert their events
-    /// themselves, on the customer's shard.
+    /// writes reference tables on Citus, so it commits in two phases and holds the feed
+    /// barrier). Customer-scoped statements insert their events on the customer's shard:
+    /// in SQL, or through `appendOnShard`.
     static func append(
         _ connection: PostgresConnection, type: String, scope: TenantScope, data: [String: JSONValue]
     ) throws {
         try connection.query("SELECT pg_advisory_xact_lock_shared($1)", [feedBarrier])
+        try appendOnShard(connection, type: type, scope: scope, data: data)
+    }
+
+    /// Appends one event of a transaction that writes only its tenant's shard (on Citus one
+    /// worker, committed in one phase), so no feed barrier is needed.
+    static func appendOnShard(
+        _ connection: PostgresConnection, type: String, scope: TenantScope, data: [String: JSONValue]
+    ) throws {
         try connection.execute(
             "INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id) VALUES ($1, $2, $3, $4, $5, $6)",
             [type, scope.distributorID, scope.partnerID, scope.customerID, try PostgresJSON(.object(data)), scope.tenantID])

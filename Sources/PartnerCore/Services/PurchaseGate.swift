@@ -188,14 +188,12 @@ public struct PurchaseGate: Sendable {
             // change is this order's (its one audit event), and integrators hear of it.
             if resource.state != updated.state {
                 details["previous_state"] = .string(resource.state.rawValue)
-                try connection.execute(
-                    "INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id) VALUES ($1, $2, $3, $4, $5, $4)",
-                    [Outbox.EventType.resourceReactivated, scope.distributorID, scope.partnerID, customerID, try PostgresJSON(.object([
-                        "resource_ids": .array([.string(resourceID.uuidString.lowercased())]),
-                        "previous_state": .string(resource.state.rawValue),
-                        "frozen_reason": resource.frozenReason.map { .string($0.rawValue) } ?? .null,
-                        "expires_at": .string(ISO8601DateFormatter().string(from: updated.expiresAt ?? Date())),
-                    ]))])
+                try Outbox.appendOnShard(connection, type: Outbox.EventType.resourceReactivated, scope: scope, data: [
+                    "resource_ids": .array([.string(resourceID.uuidString.lowercased())]),
+                    "previous_state": .string(resource.state.rawValue),
+                    "frozen_reason": resource.frozenReason.map { .string($0.rawValue) } ?? .null,
+                    "expires_at": .string(ISO8601DateFormatter().string(from: updated.expiresAt ?? Date())),
+                ])
             }
             try AuditLog.append(
                 connection, context, action: "order.\(action)", target: ("resource", resourceID), scope: scope, details: details)

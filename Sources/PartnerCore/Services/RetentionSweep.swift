@@ -71,16 +71,34 @@ public struct RetentionSweep: Sendable {
         public var rowsPerSecond: Double { seconds > 0 ? Double(transitions) / seconds : 0 }
     }
 
-    /// One kind of work: which customers have some (`$1` how many to list, `$2` the warning
-    /// window when there is one) and one customer's batch (`$1` the customer, `$2` the
-    /// batch size, `$3` the window).
-    struct Phase: Sendable {
-        var customers: String
+    /// One step of the lifecycle: the rows waiting for it, their deadline, the column that
+    /// records their warning, and one customer's batch of warnings and of the step itself.
+    /// The listings and the dry run's counts are derived from it, so they cannot drift from
+    /// each other; each reads the step's partial index on its deadline (schema 0014).
+    struct Step: Sendable {
+        var rows: String
+        var deadline: String
+        var warned: String
+        /// `$1` the customer, `$2` the batch size, `$3` the warning window in seconds.
+        var warnBatch: String
+        /// `$1` the customer, `$2` the batch size.
         var batch: String
-        var warns: Bool
         var counts: Count
 
-        enum Count: Sendable { case warned, expired, frozen, released }
+        enum Count: Sendable { case expired, frozen, released }
+
+        /// Rows past their deadline.
+        var due: String { "\(rows) AND \(deadline) <= now()" }
+
+        /// Rows not warned yet whose deadline is within the window named by `window`.
+        func warning(window: String) -> String {
+            "\(rows) AND \(warned) IS NULL AND \(deadline) > now() AND \(deadline) <= now() + make_interval(secs => \(window))"
+        }
+
+        /// Customers with rows matching `condition`, oldest deadline first, `$1` at a time.
+        func customers(_ condition: String) -> String {
+            "SELECT customer_id FROM resources WHERE \(condition) GROUP BY customer_id ORDER BY min(\(deadline)) LIMIT $1"
+        }
     }
 
     let client: PostgresClient
@@ -89,49 +107,7 @@ public struct RetentionSweep: Sendable {
 
     public init(client: PostgresClient) { self.client = client }
 
-    /// Customers with resources due for release, oldest deadline first, `$1` at a time.
-    static let dueCustomersSQL = """
-        SELECT customer_id FROM resources
-        WHERE state = 'frozen' AND retention_until <= now()
-        GROUP BY customer_id ORDER BY min(retention_until) LIMIT $1
-        """
-
-    /// Customers with resources due within the warning window `$2` and not warned yet.
-    static let expiringCustomersSQL = """
-        SELECT customer_id FROM resources
-        WHERE state = 'frozen' AND retention_warned_at IS NULL
-          AND retention_until > now() AND retention_until <= now() + make_interval(secs => $2)
-        GROUP BY customer_id ORDER BY min(retention_until) LIMIT $1
-        """
-
-    static let expiryWarningCustomersSQL = """
-        SELECT customer_id FROM resources
-        WHERE state = 'active' AND expires_at IS NOT NULL AND expiry_warned_at IS NULL
-          AND expires_at > now() AND expires_at <= now() + make_interval(secs => $2)
-        GROUP BY customer_id ORDER BY min(expires_at) LIMIT $1
-        """
-
-    static let expiryCustomersSQL = """
-        SELECT customer_id FROM resources
-        WHERE state = 'active' AND expires_at IS NOT NULL AND expires_at <= now()
-        GROUP BY customer_id ORDER BY min(expires_at) LIMIT $1
-        """
-
-    static let graceWarningCustomersSQL = """
-        SELECT customer_id FROM resources
-        WHERE state = 'expired' AND expiry_warned_at IS NULL
-          AND grace_until > now() AND grace_until <= now() + make_interval(secs => $2)
-        GROUP BY customer_id ORDER BY min(grace_until) LIMIT $1
-        """
-
-    static let graceEndCustomersSQL = """
-        SELECT customer_id FROM resources
-        WHERE state = 'expired' AND grace_until <= now()
-        GROUP BY customer_id ORDER BY min(grace_until) LIMIT $1
-        """
-
-    /// One customer's batch of expiring-soon events (`warn_retention_batch`, schema 0010):
-    /// `$1` the customer, `$2` the batch size, `$3` the warning window in seconds.
+    /// One customer's batch of expiring-soon events (`warn_retention_batch`, schema 0010).
     static let warnSQL = "SELECT warn_retention_batch($1, $2::integer, $3)"
 
     /// One customer's batch of releases (`release_retention_batch`, schemas 0010 and 0014):
@@ -142,33 +118,24 @@ public struct RetentionSweep: Sendable {
     /// One customer's batch of expiries and of freezes at the end of grace (schema 0014).
     public static let expireSQL = "SELECT expire_prepaid_batch($1, $2::integer)"
     public static let freezeExpiredSQL = "SELECT freeze_expired_batch($1, $2::integer)"
-    static let warnExpirySQL = "SELECT warn_prepaid_batch($1, 'expiry', $2::integer, $3)"
-    static let warnGraceSQL = "SELECT warn_prepaid_batch($1, 'grace', $2::integer, $3)"
 
-    /// The resource transitions in the order a run does them.
-    static let phases: [Phase] = [
-        Phase(customers: expiryWarningCustomersSQL, batch: warnExpirySQL, warns: true, counts: .warned),
-        Phase(customers: expiryCustomersSQL, batch: expireSQL, warns: false, counts: .expired),
-        Phase(customers: graceWarningCustomersSQL, batch: warnGraceSQL, warns: true, counts: .warned),
-        Phase(customers: graceEndCustomersSQL, batch: freezeExpiredSQL, warns: false, counts: .frozen),
-        Phase(customers: expiringCustomersSQL, batch: warnSQL, warns: true, counts: .warned),
-        Phase(customers: dueCustomersSQL, batch: releaseSQL, warns: false, counts: .released),
+    /// The steps in the order a run does them, each preceded by its warnings.
+    static let steps: [Step] = [
+        Step(rows: "state = 'active' AND expires_at IS NOT NULL", deadline: "expires_at", warned: "expiry_warned_at",
+             warnBatch: "SELECT warn_prepaid_batch($1, 'expiry', $2::integer, $3)", batch: expireSQL, counts: .expired),
+        Step(rows: "state = 'expired'", deadline: "grace_until", warned: "expiry_warned_at",
+             warnBatch: "SELECT warn_prepaid_batch($1, 'grace', $2::integer, $3)", batch: freezeExpiredSQL, counts: .frozen),
+        Step(rows: "state = 'frozen'", deadline: "retention_until", warned: "retention_warned_at",
+             warnBatch: warnSQL, batch: releaseSQL, counts: .released),
     ]
 
-    /// What a dry run reports: `$1` the warning window in seconds. Each count reads its own
-    /// partial index.
-    static let countSQL = """
-        SELECT (SELECT count(*) FROM resources WHERE state = 'frozen' AND retention_until <= now()),
-               (SELECT count(*) FROM resources WHERE state = 'frozen' AND retention_warned_at IS NULL
-                  AND retention_until > now() AND retention_until <= now() + make_interval(secs => $1))
-             + (SELECT count(*) FROM resources WHERE state = 'active' AND expires_at IS NOT NULL AND expiry_warned_at IS NULL
-                  AND expires_at > now() AND expires_at <= now() + make_interval(secs => $1))
-             + (SELECT count(*) FROM resources WHERE state = 'expired' AND expiry_warned_at IS NULL
-                  AND grace_until > now() AND grace_until <= now() + make_interval(secs => $1)),
-               (SELECT count(*) FROM resources WHERE state = 'active' AND expires_at IS NOT NULL AND expires_at <= now()),
-               (SELECT count(*) FROM resources WHERE state = 'expired' AND grace_until <= now()),
-               (\(ScheduledLifts.countSQL))
-        """
+    /// What a dry run reports, `$1` the warning window in seconds: releases due, warnings
+    /// due (all steps), expiries due, freezes due, scheduled lifts due.
+    static let countSQL: String = {
+        func count(_ condition: String) -> String { "(SELECT count(*) FROM resources WHERE \(condition))" }
+        let warnings = steps.map { count($0.warning(window: "$1")) }.joined(separator: " + ")
+        return "SELECT \(count(steps[2].due)), \(warnings), \(count(steps[0].due)), \(count(steps[1].due)), (\(ScheduledLifts.countSQL))"
+    }()
 
     /// Runs until nothing is due, `maxBatches` is reached, or `shouldStop` says so (checked
     /// between batches: a stop request finishes the current batch). `progress` is called
@@ -226,29 +193,30 @@ public struct RetentionSweep: Sendable {
         // Each phase goes customer by customer, batch by batch, until a whole pass over the
         // customers with work finds nothing it can claim (what is left is locked by another
         // sweeper, which will finish it).
-        phases: for phase in report.stoppedEarly ? [] : Self.phases {
+        phases: for (step, warns) in report.stoppedEarly ? [] : Self.steps.flatMap({ [($0, true), ($0, false)] }) {
             while true {
-                let listing: [(any PostgresEncodable)?] = phase.warns
+                let listing: [(any PostgresEncodable)?] = warns
                     ? [Self.customersPerPass, options.warningWindow] : [Self.customersPerPass]
+                let listingSQL = step.customers(warns ? step.warning(window: "$2") : step.due)
                 // The sweep's explicit path to every tenant: it lists customers with work; each
                 // batch function then names its one customer.
                 let customers = try await client.withTransaction(in: .all, readOnly: true) { connection in
-                    try connection.query(phase.customers, listing).map { try $0.decode(0, as: UUID.self) }
+                    try connection.query(listingSQL, listing).map { try $0.decode(0, as: UUID.self) }
                 }
                 var progressed = false
                 for customer in customers {
                     while true {
                         guard mayGoOn() else { break phases }
                         let batchStart = clock.now
-                        let parameters: [(any PostgresEncodable)?] = phase.warns
+                        let parameters: [(any PostgresEncodable)?] = warns
                             ? [customer, options.batchSize, options.warningWindow] : [customer, options.batchSize]
-                        let done: Int = try await client.query(phase.batch, parameters).single().decode(0)
+                        let done: Int = try await client.query(warns ? step.warnBatch : step.batch, parameters).single().decode(0)
                         guard done > 0 else { break }
-                        switch phase.counts {
-                        case .warned: report.warned += done
-                        case .expired: report.expired += done
-                        case .frozen: report.frozen += done
-                        case .released: report.released += done
+                        switch (warns, step.counts) {
+                        case (true, _): report.warned += done
+                        case (false, .expired): report.expired += done
+                        case (false, .frozen): report.frozen += done
+                        case (false, .released): report.released += done
                         }
                         report.batches += 1
                         report.longestBatchSeconds = max(report.longestBatchSeconds, seconds(clock.now - batchStart))

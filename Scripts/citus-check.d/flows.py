@@ -55,7 +55,7 @@ def check(name, fn):
 # distributed table's shards, per worker, and PREPARE TRANSACTION (two-phase commits).
 SHARD_WRITES = r"""SELECT coalesce(sum(calls), 0) FROM pg_stat_statements
 WHERE query ~* '^\s*(insert|update|delete|with|select .* for (update|share))'
-  AND query ~ '(customers|resources|resource_data|restrictions|orders|usage_records|audit_events|outbox_events)_[0-9]+'"""
+  AND query ~ '(customers|resources|resource_data|restrictions|orders|usage_records|audit_events|outbox_events|budgets|budget_charges)_[0-9]+'"""
 PREPARES = "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query ILIKE 'PREPARE TRANSACTION%'"
 
 
@@ -91,9 +91,9 @@ def distribution():
     rows = psql("SELECT table_name || ':' || citus_table_type || ':' || distribution_column FROM citus_tables ORDER BY 1").splitlines()
     kinds = dict((r.split(":")[0], r.split(":", 1)[1]) for r in rows)
     expected = {t: "reference:<none>" for t in ["agreements", "api_keys", "distributors", "freeze_permission_grants", "operators", "partners",
-                                                 "retention_policies"]}
+                                                 "retention_policies", "prices"]}
     expected.update({"customers": "distributed:id", "audit_events": "distributed:tenant_id", "outbox_events": "distributed:tenant_id"})
-    expected.update({t: "distributed:customer_id" for t in ["orders", "resource_data", "resources", "restrictions", "usage_records"]})
+    expected.update({t: "distributed:customer_id" for t in ["budget_charges", "budgets", "orders", "resource_data", "resources", "restrictions", "usage_records"]})
     groups = psql("SELECT count(DISTINCT colocation_id) FROM citus_tables WHERE citus_table_type = 'distributed'")
     ok = all(kinds.get(t) == k for t, k in expected.items()) and groups == "1"
     return f"{sum(1 for k in kinds.values() if k.startswith('distributed'))} distributed (1 colocation group: {groups == '1'}), " \
@@ -236,6 +236,36 @@ def lifecycle():
 
 
 check("lifecycle: level policy, expiry, freeze, release, renewal, scheduled lift, preview", lifecycle)
+
+
+def budgets():
+    """DESIGN §10 on the cluster: a price (a reference table), a budget set by the partner, usage
+    that exhausts it, the settlement's alerts and restriction (actor system), the gate holding,
+    and a raise that lifts it, each write on the customer's shard in one phase."""
+    api.must("PUT", "/v1/prices/vm", {"usage_unit_price": "1.5", "monthly_price": "10"})
+    customer, token = new_customer("Budgets", pay_per_use=2, prepaid=0)
+    budget_path = f"/v1/customers/{customer}/budget"
+    api.must("PUT", budget_path, {"amount": "10", "period": "monthly", "on_exhaustion": "restrict_purchase"}, token=partner_token)
+    resource = psql(f"SELECT id FROM resources WHERE customer_id = '{customer}' ORDER BY id LIMIT 1")
+    reset_worker_counters()
+    for _ in range(8):
+        api.must("POST", f"/v1/customers/{customer}/resources/{resource}/usage", {"quantity": 1}, token=token)
+    settled = json.loads(cli("settle-budgets", "--json"))
+    writes, prepares = worker_counters()
+    budget = api.must("GET", budget_path, token=token)
+    status, _ = api.call("POST", f"/v1/customers/{customer}/orders",
+                         {"action": "buy", "resource": {"type": "vm", "billing_mode": "prepaid", "term_months": 1}}, token=token)
+    raised = api.must("PUT", budget_path, {"amount": "20", "period": "monthly", "on_exhaustion": "restrict_purchase"}, token=partner_token)
+    restriction = psql(f"SELECT origin || ':' || applied_by_kind || ':' || coalesce(lifted_by_kind, '-') FROM restrictions WHERE customer_id = '{customer}'")
+    alerts = psql(f"SELECT string_agg(data->>'percent', ',' ORDER BY id) FROM outbox_events WHERE customer_id = '{customer}' AND type = 'budget.threshold_reached'")
+    ok = (settled["restricted"] == 1 and settled["alerts"] == 3 and budget["spent"] == "12" and status == 409
+          and restriction == "budget:system:system" and raised["spent"] == "12" and alerts == "75,90,100" and prepares == 0)
+    return (f"settled {settled['customers']} customers: {settled['alerts']} alerts ({alerts}), {settled['restricted']} restricted; "
+            f"spent {budget['spent']} of {budget['amount']}; buy {status}; restriction {restriction}; "
+            f"shard writes per worker {writes}; PREPARE TRANSACTION {prepares}"), ok
+
+
+check("budgets: price, budget, usage, alerts, restriction at exhaustion, raise lifts", budgets)
 
 
 def batch():

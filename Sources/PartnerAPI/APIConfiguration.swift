@@ -32,6 +32,9 @@ public struct APIConfiguration: Sendable {
     public var idempotencyLeaseSeconds: Double = 10
     /// Verification codes a caller may be issued per hour.
     public var codeIssuesPerHour = 10
+    /// How often the server settles budgets (DESIGN §10: enforcement within 60 s); 0 leaves
+    /// it to `partner-center settle-budgets` run from cron.
+    public var budgetSettlementSeconds: Double = 10
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, environment: String = "development",

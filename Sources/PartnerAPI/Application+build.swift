@@ -26,7 +26,11 @@ public func buildApplication(
         router: router,
         server: .http1(configuration: http1),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "partner-center"),
-        services: [client],
+        services: configuration.budgetSettlementSeconds > 0
+            ? [client, BudgetSettlementService(
+                settlement: services.budgetSettlement, interval: .milliseconds(Int64(configuration.budgetSettlementSeconds * 1000)),
+                logger: logger)]
+            : [client],
         logger: logger)
 }
 
@@ -57,5 +61,6 @@ public func buildRouter(configuration: APIConfiguration, services: PartnerServic
     OrderController(services: services, endpoint: endpoint).register(on: v1)
     FeedController(services: services, endpoint: endpoint).register(on: v1)
     RetentionPolicyController(services: services, endpoint: endpoint).register(on: v1)
+    BudgetController(services: services, endpoint: endpoint).register(on: v1)
     return router
 }

@@ -18,6 +18,9 @@ public struct PartnerServices: Sendable {
     public let auditLog: AuditLog
     public let outbox: Outbox
     public let retentionPolicies: RetentionPolicies
+    public let prices: Prices
+    public let budgets: Budgets
+    public let budgetSettlement: BudgetSettlement
     /// Shared by the purchase gate (which fills it) and restrictions (which clear it).
     public let refusals: RefusalCache
 
@@ -45,5 +48,8 @@ public struct PartnerServices: Sendable {
         self.auditLog = AuditLog(client: client)
         self.outbox = Outbox(client: client)
         self.retentionPolicies = RetentionPolicies(client: client)
+        self.prices = Prices(client: client)
+        self.budgets = Budgets(client: client, codes: verificationCodes, refusals: refusals)
+        self.budgetSettlement = BudgetSettlement(client: client, refusals: refusals)
     }
 }

@@ -7,6 +7,9 @@ struct PartnerCenterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "partner-center",
         abstract: "PartnerCenter: restrict customers' purchases and freeze their resources.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, RetentionSweepCommand.self, APIKeyCommand.self, SeedDemoCommand.self]
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, RetentionSweepCommand.self, SettleBudgetsCommand.self, APIKeyCommand.self,
+            SeedDemoCommand.self,
+        ]
     )
 }

@@ -84,6 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let value = try number("MAX_SPEC_BYTES", 2...1_048_576) { configuration.maximumSpecBytes = Int(value) }
         if let value = try number("IDEMPOTENCY_LEASE_SECONDS", 1...3600) { configuration.idempotencyLeaseSeconds = value }
         if let value = try number("VERIFICATION_CODES_PER_HOUR", 1...10_000) { configuration.codeIssuesPerHour = Int(value) }
+        if let value = try number("BUDGET_SETTLEMENT_SECONDS", 0...60) { configuration.budgetSettlementSeconds = value }
         if let secret = env["VERIFICATION_CODE_SECRET"] {
             guard CodeSecret.isAcceptable(secret) else { throw ValidationError("VERIFICATION_CODE_SECRET must be at least 32 bytes") }
             configuration.codeSecret = secret

@@ -11,7 +11,7 @@ struct CrossTenantTests {
     /// The routes that name an object by id (in the path, the query or the body).
     static let routesWithIDs: [Route] = [
         .getPermission, .grantPermission, .revokePermission,
-        .getCustomer, .listResources, .freeze, .unfreeze, .batchFreeze, .batchUnfreeze,
+        .getCustomer, .listResources, .freeze, .unfreeze, .batchFreeze, .batchUnfreeze, .getBudget, .setBudget, .removeBudget,
         .order, .usage,
         Route(.get, "/v1/audit-events?customer_id={customer_id}"),
         Route(.post, "/v1/customers/{customer_id}/orders", #"{"action":"renew","resource_id":"{resource_id}","term_months":1}"#),

@@ -156,6 +156,18 @@ struct OpenAPIConformanceTests {
             try await check(.post, usage, "/v1/customers/\(customerID)/resources/\(activeID)/usage", as: customerToken,
                             json: #"{"quantity":1}"#, expect: 202)
 
+            // Budgets (the partner still holds the grant).
+            try await check(.put, "/v1/prices/{resource_type}", "/v1/prices/vm", as: op,
+                            json: #"{"usage_unit_price":"0.5","monthly_price":"20"}"#, expect: 200)
+            try await check(.get, "/v1/prices", as: customerToken, expect: 200)
+            let budget = "/v1/customers/{customer_id}/budget"
+            let budgetPath = "/v1/customers/\(customerID)/budget"
+            try await check(.get, budget, budgetPath, as: customerToken, expect: 404)
+            try await check(.put, budget, budgetPath, as: partnerToken,
+                            json: #"{"amount":"100","period":"monthly","on_exhaustion":"restrict_purchase"}"#, expect: 200)
+            try await check(.get, budget, budgetPath, as: customerToken, expect: 200)
+            try await check(.delete, budget, budgetPath, as: partnerToken, expect: 200)
+
             // Feeds, then revoke.
             try await check(.get, "/v1/audit-events", as: distributorToken, expect: 200)
             try await check(.get, "/v1/events", as: partnerToken, expect: 200)

@@ -114,7 +114,7 @@ struct RowLevelSecurityTests {
                 try await app.withTransaction { connection in
                     try connection.query("SELECT name_tenant('partner', $1)", [tenant.partnerID])
                     try connection.query(
-                        "SELECT * FROM apply_freeze($1, gen_random_uuid(), 'purchase', 'r', 'partner', $2, 'purchase_restricted', 0, $3, $2, 't', NULL)",
+                        "SELECT * FROM apply_freeze($1, gen_random_uuid(), 'purchase', 'r', 'partner', $2, 'purchase_restricted', 0, $3, $2, 't', NULL, 'manual')",
                         [other.customerID, tenant.partnerID, tenant.distributorID])
                 }
             }

@@ -16,6 +16,7 @@ public struct DatabaseState: Sendable, Equatable, CustomStringConvertible {
         ("resource_data", "customer_id, resource_id"), ("orders", "customer_id, id"),
         ("usage_records", "customer_id, id"), ("audit_events", "id"), ("outbox_events", "id"),
         ("idempotency_keys", "principal_kind, principal_id, key"), ("retention_policies", "level"),
+        ("prices", "resource_type"), ("budgets", "customer_id"), ("budget_charges", "customer_id, id"),
     ]
     static let codesTable = (name: "verification_codes", order: "principal_kind, principal_id, purpose")
 

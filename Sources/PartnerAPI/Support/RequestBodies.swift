@@ -203,3 +203,37 @@ struct OrderBody: Decodable, Sendable {
 struct UsageBody: Decodable, Sendable {
     var quantity: Double
 }
+
+struct PriceBody: Decodable, Sendable {
+    enum CodingKeys: String, CodingKey {
+        case usageUnitPrice = "usage_unit_price", monthlyPrice = "monthly_price"
+    }
+    /// Decimal strings: a JSON number would pass through binary floating point.
+    var usageUnitPrice: String?
+    var monthlyPrice: String?
+}
+
+struct BudgetBody: Decodable, Sendable {
+    enum CodingKeys: String, CodingKey {
+        case amount, period, onExhaustion = "on_exhaustion", agreementAccepted = "agreement_accepted"
+        case verificationCode = "verification_code"
+    }
+    var amount: String?
+    var period: BudgetPeriod?
+    var onExhaustion: BudgetPolicy?
+    var agreementAccepted: Bool?
+    var verificationCode: String?
+
+    var request: BudgetRequest {
+        BudgetRequest(
+            amount: amount, period: period, onExhaustion: onExhaustion, agreementAccepted: agreementAccepted,
+            verificationCode: verificationCode)
+    }
+}
+
+struct RemoveBudgetBody: Decodable, Sendable {
+    enum CodingKeys: String, CodingKey {
+        case verificationCode = "verification_code"
+    }
+    var verificationCode: String?
+}

@@ -39,6 +39,13 @@ public struct Restriction: Sendable, Codable, Equatable {
     public var agreementVersion: String?
     /// When the batch job lifts it by itself (a scheduled lift), unless it is lifted earlier.
     public var liftAt: Date?
+    /// Who decided it: a person (`manual`) or the customer's budget (`budget`, actor system).
+    public var origin: RestrictionOrigin
+}
+
+/// Where a restriction came from (DESIGN §10): a budget lifts only its own.
+public enum RestrictionOrigin: String, Sendable, Codable, CaseIterable {
+    case manual, budget
 }
 
 public struct Customer: Sendable, Codable, Equatable {
@@ -54,6 +61,8 @@ public struct Customer: Sendable, Codable, Equatable {
     public var createdAt: Date
     /// Counts by billing mode and state; filled on the detail view only.
     public var resourceCounts: ResourceCounts?
+    /// The customer's budget use, when it has a budget.
+    public var budget: BudgetSummary?
 }
 
 /// Resource counts, `billing_mode → state → count`, with every combination present.

@@ -60,7 +60,8 @@ public struct FreezePermission: Sendable, Codable, Equatable {
 /// A principal as recorded on grants and restrictions.
 public struct ActorRef: Sendable, Codable, Equatable {
     public var kind: String
-    public var id: UUID
+    /// Absent for `system`, the batch jobs' own changes (a budget's restriction and lift).
+    public var id: UUID?
 }
 
 public struct Agreement: Sendable, Codable, Equatable {

@@ -15,11 +15,13 @@ public struct Customers: Sendable {
                p.status, d.status,
                EXISTS (SELECT 1 FROM freeze_permission_grants g WHERE g.partner_id = p.id AND g.revoked_at IS NULL),
                r.id, r.type, r.reason, r.applied_by_kind, r.applied_by_id, r.applied_at, r.agreement_version,
-               c.level, r.lift_at
+               c.level, r.lift_at, r.origin,
+               b.amount::text, trim_scale(b.spent)::text, round(b.spent * 100 / b.amount, 2)::float8, b.on_exhaustion
         FROM customers c
         JOIN partners p ON p.id = c.partner_id
         JOIN distributors d ON d.id = p.distributor_id
         LEFT JOIN restrictions r ON r.customer_id = c.id AND r.lifted_at IS NULL
+        LEFT JOIN budgets b ON b.customer_id = c.id
         """
 
     public func list(_ principal: Principal, status: CustomerStatus?, page: PageRequest) async throws -> Page<Customer> {
@@ -78,16 +80,22 @@ public struct Customers: Sendable {
             partnerHoldsGrant: try row.decode(8)))
         var restriction: Restriction? = nil
         if let restrictionID = try row.decode(9, as: UUID?.self) {
+            guard let origin = RestrictionOrigin(rawValue: try row.decode(18)) else { throw PartnerError.internal }
             restriction = Restriction(
                 id: restrictionID, type: RestrictionType(rawValue: try row.decode(10)) ?? .purchaseAndResources,
-                reason: try row.decode(11), appliedBy: ActorRef(kind: try row.decode(12), id: try row.decode(13)),
+                reason: try row.decode(11), appliedBy: ActorRef(kind: try row.decode(12), id: try row.decode(13, as: UUID?.self)),
                 appliedAt: try row.decode(14), agreementVersion: try row.decode(15, as: String?.self),
-                liftAt: try row.decode(17, as: Date?.self))
+                liftAt: try row.decode(17, as: Date?.self), origin: origin)
+        }
+        var budget: BudgetSummary? = nil
+        if let amount = try row.decode(19, as: String?.self) {
+            guard let policy = BudgetPolicy(rawValue: try row.decode(22)) else { throw PartnerError.internal }
+            budget = BudgetSummary(amount: amount, spent: try row.decode(20), percentUsed: try row.decode(21), onExhaustion: policy)
         }
         return Customer(
             id: try row.decode(0), partnerId: try row.decode(1), distributorId: try row.decode(2), name: try row.decode(3),
             level: CustomerLevel(rawValue: try row.decode(16)) ?? .v0, status: status, activeRestriction: restriction,
             availableOperations: authority.operations(for: principal, status: status), createdAt: try row.decode(5),
-            resourceCounts: nil)
+            resourceCounts: nil, budget: budget)
     }
 }

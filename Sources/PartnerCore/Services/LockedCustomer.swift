@@ -26,18 +26,22 @@ struct LockedCustomer {
     /// read-only transaction that must change nothing, not even a row's lock bits.
     static func lockSQL(visibleTo principal: Principal, locking: Bool = true) -> (sql: String, bind: UUID) {
         let visible = Access.customerFilter(principal, alias: "c", parameter: "$2")
-        return ("""
-            SELECT c.status, c.partner_id, p.distributor_id, p.status, d.status,
-                   COALESCE(p.retention_seconds, d.retention_seconds, rp.freeze_retention_seconds, \(RetentionPolicy.defaultSeconds)),
-                   p.verification_code_required, d.verification_code_required,
-                   COALESCE(rp.prepaid_grace_seconds, \(RetentionPolicy.defaultSeconds))
-            FROM customers c
-            JOIN partners p ON p.id = c.partner_id
-            JOIN distributors d ON d.id = p.distributor_id
-            LEFT JOIN retention_policies rp ON rp.level = c.level
-            WHERE c.id = $1 AND \(visible.sql)
-            \(locking ? "FOR UPDATE OF c FOR SHARE OF p, d" : "")
-            """, visible.bind)
+        return (factsSQL(visible: visible.sql, locking: locking), visible.bind)
+    }
+
+    private static func factsSQL(visible: String, locking: Bool) -> String {
+        """
+        SELECT c.status, c.partner_id, p.distributor_id, p.status, d.status,
+               COALESCE(p.retention_seconds, d.retention_seconds, rp.freeze_retention_seconds, \(RetentionPolicy.defaultSeconds)),
+               p.verification_code_required, d.verification_code_required,
+               COALESCE(rp.prepaid_grace_seconds, \(RetentionPolicy.defaultSeconds))
+        FROM customers c
+        JOIN partners p ON p.id = c.partner_id
+        JOIN distributors d ON d.id = p.distributor_id
+        LEFT JOIN retention_policies rp ON rp.level = c.level
+        WHERE c.id = $1 AND \(visible)
+        \(locking ? "FOR UPDATE OF c FOR SHARE OF p, d" : "")
+        """
     }
 
     static func lock(
@@ -47,11 +51,28 @@ struct LockedCustomer {
         guard let row = try connection.query(sql, [customerID, visibleBind]).first else {
             throw PartnerError.notFound("the customer")
         }
-        let partnerID: UUID = try row.decode(1)
-        let distributorID: UUID = try row.decode(2)
-        guard Access.canSee(principal, customerID: customerID, partnerID: partnerID, distributorID: distributorID) else {
+        let locked = try facts(customerID, row, actorKind: principal.kind, connection)
+        let owners = locked.authority.facts
+        guard Access.canSee(principal, customerID: customerID, partnerID: owners.partnerID, distributorID: owners.distributorID) else {
             throw PartnerError.notFound("the customer")
         }
+        if let refusal = locked.authority.refusal(for: principal) { throw refusal }
+        return locked
+    }
+
+    /// The batch jobs' lock (actor system, DESIGN §10): the same row locks and facts, for any
+    /// customer, with no principal's authority checked. `nil`: no such customer.
+    static func lockForSystem(_ customerID: UUID, _ connection: PostgresConnection) throws -> LockedCustomer? {
+        guard let row = try connection.query(factsSQL(visible: "true", locking: true), [customerID]).first else { return nil }
+        return try facts(customerID, row, actorKind: nil, connection)
+    }
+
+    /// The facts of a locked row; the grant is read after the lock (see above).
+    private static func facts(
+        _ customerID: UUID, _ row: PostgresRow, actorKind: Principal.Kind?, _ connection: PostgresConnection
+    ) throws -> LockedCustomer {
+        let partnerID: UUID = try row.decode(1)
+        let distributorID: UUID = try row.decode(2)
         let granted: Bool = try connection.query(
             "SELECT EXISTS (SELECT 1 FROM freeze_permission_grants WHERE partner_id = $1 AND revoked_at IS NULL)",
             [partnerID]
@@ -61,17 +82,24 @@ struct LockedCustomer {
             partnerStatus: TenantStatus(rawValue: try row.decode(3)) ?? .active,
             distributorStatus: TenantStatus(rawValue: try row.decode(4)) ?? .active,
             partnerHoldsGrant: granted))
-        if let refusal = authority.refusal(for: principal) { throw refusal }
+        let requiresCode: Bool =
+            switch actorKind {
+            case .partner: try row.decode(6)
+            case .distributor: try row.decode(7)
+            default: false
+            }
         return LockedCustomer(
             id: customerID, status: CustomerStatus(rawValue: try row.decode(0)) ?? .normal,
             retentionSeconds: try row.decode(5), prepaidGraceSeconds: try row.decode(8), authority: authority,
-            actorRequiresCode: principal.kind == .partner ? try row.decode(6) : try row.decode(7))
+            actorRequiresCode: requiresCode)
     }
 
-    func activeRestriction(_ connection: PostgresConnection) throws -> (id: UUID, type: RestrictionType)? {
+    func activeRestriction(_ connection: PostgresConnection) throws -> (id: UUID, type: RestrictionType, origin: RestrictionOrigin)? {
         guard let row = try connection.query(
-            "SELECT id, type FROM restrictions WHERE customer_id = $1 AND lifted_at IS NULL", [id]).first
+            "SELECT id, type, origin FROM restrictions WHERE customer_id = $1 AND lifted_at IS NULL", [id]).first
         else { return nil }
-        return (try row.decode(0), RestrictionType(rawValue: try row.decode(1)) ?? .purchaseAndResources)
+        guard let type = RestrictionType(rawValue: try row.decode(1)), let origin = RestrictionOrigin(rawValue: try row.decode(2))
+        else { throw PartnerError.internal }
+        return (try row.decode(0), type, origin)
     }
 }

@@ -40,6 +40,10 @@ public struct Outbox: Sendable {
         /// A renewal took an expired or frozen-for-expiry resource back to active.
         public static let resourceReactivated = "resource.reactivated"
         public static let grantChanged = "grant.changed"
+        /// A budget's 75, 90 or 100 % threshold was reached (schema 0015, settle_budget).
+        public static let budgetThresholdReached = "budget.threshold_reached"
+        /// A budget was exhausted but its setter can no longer restrict the customer.
+        public static let budgetRestrictionSkipped = "budget.restriction_skipped"
     }
 
     /// The advisory lock between two-phase writers of events (shared) and feed readers.

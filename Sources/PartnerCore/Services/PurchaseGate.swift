@@ -180,9 +180,15 @@ public struct PurchaseGate: Sendable {
             let orderID = UUID.random()
             let (months, spec) = order()
             let scope = TenantScope(distributorID: try customerRow.decode(2), partnerID: try customerRow.decode(1), customerID: customerID)
-            try connection.execute(
-                "INSERT INTO orders (customer_id, id, action, resource_id, term_months, spec) VALUES ($1, $2, $3, $4, $5, $6)",
-                [customerID, orderID, action, resourceID, months, spec])
+            if action == "renew", let months {
+                // Priced at the type's monthly price, with its budget charge (schema 0015).
+                try connection.query(
+                    "SELECT record_renewal_order($1, $2, $3, $4, $5::integer)", [customerID, orderID, resourceID, resource.type, months])
+            } else {
+                try connection.execute(
+                    "INSERT INTO orders (customer_id, id, action, resource_id, term_months, spec) VALUES ($1, $2, $3, $4, $5, $6)",
+                    [customerID, orderID, action, resourceID, months, spec])
+            }
             var details: [String: JSONValue] = ["order_id": .string(orderID.uuidString.lowercased())]
             // A renewal that reactivated an expired or frozen-for-expiry resource: the state
             // change is this order's (its one audit event), and integrators hear of it.

@@ -138,14 +138,30 @@ public struct Restrictions: Sendable {
     /// `apply_freeze` (schema 0010): set-based, and on Citus one shard in one phase.
     static let applyFreezeSQL = """
         SELECT frozen_resources, agreement_version, retention_until
-        FROM apply_freeze($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        FROM apply_freeze($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
         """
+
+    /// Applies a restriction to a locked customer: a person's (`manual`) or a budget's
+    /// (`budget`, actor system with no id).
+    static func apply(
+        _ locked: LockedCustomer, restrictionID: UUID, type: RestrictionType, reason: String, actor: ActorRef,
+        origin: RestrictionOrigin, requestID: String?, liftAt: Date?, _ connection: PostgresConnection
+    ) throws -> FreezeResult {
+        let row = try connection.query(applyFreezeSQL, [
+            locked.id, restrictionID, type.rawValue, reason, actor.kind, actor.id, type.customerStatus.rawValue,
+            Double(locked.retentionSeconds), locked.authority.facts.distributorID, locked.authority.facts.partnerID, requestID,
+            liftAt, origin.rawValue,
+        ]).single()
+        return FreezeResult(
+            customerId: locked.id, status: type.customerStatus, restrictionId: restrictionID, type: type,
+            frozenResources: try row.decode(0), retentionUntil: try row.decode(2, as: Date?.self),
+            agreementVersion: try row.decode(1, as: String?.self), liftAt: liftAt)
+    }
 
     static func freeze(
         _ locked: LockedCustomer, _ request: FreezeRequest, reason: String, codes: VerificationCodes?, context: ChangeContext,
         _ connection: PostgresConnection
     ) throws -> Settled<FreezeResult> {
-        let customerID = locked.id
         guard locked.status == .normal else {
             return .refused(PartnerError(.customerAlreadyRestricted, "the customer is already restricted; lift that restriction first"))
         }
@@ -154,16 +170,10 @@ public struct Restrictions: Sendable {
         {
             return .refused(refusal)
         }
-        let restrictionID = UUID.random()
-        let row = try connection.query(applyFreezeSQL, [
-            customerID, restrictionID, request.type.rawValue, reason, context.principal.actorKind, context.principal.id,
-            request.type.customerStatus.rawValue, Double(locked.retentionSeconds), locked.authority.facts.distributorID,
-            locked.authority.facts.partnerID, context.requestID, request.liftAt,
-        ]).single()
-        return .done(FreezeResult(
-            customerId: customerID, status: request.type.customerStatus, restrictionId: restrictionID, type: request.type,
-            frozenResources: try row.decode(0), retentionUntil: try row.decode(2, as: Date?.self),
-            agreementVersion: try row.decode(1, as: String?.self), liftAt: request.liftAt))
+        return .done(try apply(
+            locked, restrictionID: UUID.random(), type: request.type, reason: reason,
+            actor: ActorRef(kind: context.principal.actorKind, id: context.principal.id), origin: .manual,
+            requestID: context.requestID, liftAt: request.liftAt, connection))
     }
 
     // MARK: Unfreeze
@@ -208,7 +218,6 @@ public struct Restrictions: Sendable {
         _ locked: LockedCustomer, _ request: UnfreezeRequest, reason: String, codes: VerificationCodes?, context: ChangeContext,
         _ connection: PostgresConnection
     ) throws -> Settled<UnfreezeResult> {
-        let customerID = locked.id
         guard let active = try locked.activeRestriction(connection) else {
             return .refused(PartnerError(.customerNotRestricted, "the customer is not restricted"))
         }
@@ -221,13 +230,25 @@ public struct Restrictions: Sendable {
         {
             return .refused(refusal)
         }
+        let lifted = try lift(
+            locked, restrictionID: active.id, reason: reason, actor: ActorRef(kind: context.principal.actorKind, id: context.principal.id),
+            requestID: context.requestID, connection)
+        return .done(lifted)
+    }
+
+    /// Lifts the active restriction of a locked customer, a person's or (actor system) a
+    /// budget's.
+    static func lift(
+        _ locked: LockedCustomer, restrictionID: UUID, reason: String, actor: ActorRef, requestID: String?,
+        _ connection: PostgresConnection
+    ) throws -> UnfreezeResult {
         let row = try connection.query(applyUnfreezeSQL, [
-            customerID, active.id, context.principal.actorKind, context.principal.id, reason, context.requestID,
+            locked.id, restrictionID, actor.kind, actor.id, reason, requestID,
             locked.authority.facts.distributorID, locked.authority.facts.partnerID,
         ]).single()
-        return .done(UnfreezeResult(
-            customerId: customerID, status: .normal, restrictionId: active.id, unfrozenResources: try row.decode(0),
-            releasedResources: try row.decode(1), notRecoverableResourceIds: try row.decode(2)))
+        return UnfreezeResult(
+            customerId: locked.id, status: .normal, restrictionId: restrictionID, unfrozenResources: try row.decode(0),
+            releasedResources: try row.decode(1), notRecoverableResourceIds: try row.decode(2))
     }
 
     // MARK: Shared steps

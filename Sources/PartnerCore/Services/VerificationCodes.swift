@@ -3,8 +3,9 @@ import Foundation
 import Postgres
 
 public enum VerificationPurpose: String, Sendable, Codable, CaseIterable {
-    /// `settings`: turning the verification-code setting off.
-    case freeze, unfreeze, settings
+    /// `settings`: turning the verification-code setting off; `budget`: setting or removing a
+    /// customer's budget.
+    case freeze, unfreeze, settings, budget
 }
 
 /// The answer to a code request; `code` is set only with `response` delivery.

@@ -115,4 +115,24 @@ enum Validate {
         }
         return months
     }
+
+    /// A money amount or price as a decimal string: digits, optionally a point and up to
+    /// `fractionDigits` more, at most 14 before the point (what numeric(20, 6) holds). A
+    /// string, not a JSON number, so no binary floating point ever touches it.
+    static func decimal(_ text: String?, field: String, fractionDigits: Int, positive: Bool = false) throws -> String {
+        let message = "\(field) must be a decimal string such as \"12.50\", with at most 14 digits before the point and \(fractionDigits) after it"
+        guard let text else { throw PartnerError.validation("\(field) is required") }
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let isDigit = { (c: Character) in c.isASCII && c.isNumber }
+        guard (1...14).contains(parts[0].count), parts[0].allSatisfy(isDigit) else { throw PartnerError.validation(message) }
+        if parts.count == 2 {
+            guard (1...fractionDigits).contains(parts[1].count), parts[1].allSatisfy(isDigit) else {
+                throw PartnerError.validation(message)
+            }
+        }
+        if positive, !text.contains(where: { $0 != "0" && $0 != "." }) {
+            throw PartnerError.validation("\(field) must be greater than 0")
+        }
+        return text
+    }
 }

@@ -90,7 +90,10 @@ struct API: Sendable {
               (SELECT count(*) FROM usage_records),
               (SELECT count(*) FROM api_keys),
               (SELECT count(*) FROM audit_events),
-              (SELECT count(*) FROM outbox_events))
+              (SELECT count(*) FROM outbox_events),
+              (SELECT string_agg(concat_ws(':', resource_type, usage_unit_price, monthly_price), ',' ORDER BY resource_type) FROM prices),
+              (SELECT string_agg(concat_ws(':', customer_id, amount, period, on_exhaustion, spent, updated_at), ',' ORDER BY customer_id)
+               FROM budgets))
             """).single()
         return try row.decode(0)
     }

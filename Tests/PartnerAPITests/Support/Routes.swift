@@ -46,8 +46,10 @@ struct Route: Sendable, Hashable, CustomTestStringConvertible {
     static let updateRetentionPolicy = Route(
         .put, "/v1/retention-policies/v2",
         #"{"freeze_retention_seconds":60,"prepaid_grace_seconds":60,"prepaid_retention_seconds":60}"#)
+    static let setPrice = Route(.put, "/v1/prices/ecs.instance", #"{"usage_unit_price":"0.25","monthly_price":"30"}"#)
     // Every principal.
     static let retentionPolicies = Route(.get, "/v1/retention-policies")
+    static let prices = Route(.get, "/v1/prices")
     // Distributor.
     static let listPartners = Route(.get, "/v1/partners")
     static let getPermission = Route(.get, "/v1/partners/{partner_id}/freeze-permission")
@@ -68,6 +70,10 @@ struct Route: Sendable, Hashable, CustomTestStringConvertible {
     static let batchFreeze = Route(
         .post, "/v1/customers/freeze", #"{"customer_ids":["{customer_id}"],"reason":"budget","agreement_accepted":true}"#)
     static let batchUnfreeze = Route(.post, "/v1/customers/unfreeze", #"{"customer_ids":["{customer_id}"],"reason":"paid"}"#)
+    static let getBudget = Route(.get, "/v1/customers/{customer_id}/budget")
+    static let setBudget = Route(
+        .put, "/v1/customers/{customer_id}/budget", #"{"amount":"100.00","period":"monthly","on_exhaustion":"restrict_purchase"}"#)
+    static let removeBudget = Route(.delete, "/v1/customers/{customer_id}/budget")
     static let auditEvents = Route(.get, "/v1/audit-events")
     static let events = Route(.get, "/v1/events")
     // Customer.
@@ -77,22 +83,22 @@ struct Route: Sendable, Hashable, CustomTestStringConvertible {
 
     static let all: [Route] = [
         createDistributor, updateDistributor, createPartner, updatePartner, createCustomer, provisionResources, createAPIKey,
-        updateCustomer, updateRetentionPolicy, retentionPolicies,
+        updateCustomer, updateRetentionPolicy, setPrice, retentionPolicies, prices,
         listPartners, getPermission, grantPermission, revokePermission,
         listCustomers, getCustomer, listResources, getSettings, updateSettings, getAgreement, issueCode,
-        freeze, previewFreeze, unfreeze, batchFreeze, batchUnfreeze, auditEvents, events,
+        freeze, previewFreeze, unfreeze, batchFreeze, batchUnfreeze, getBudget, setBudget, removeBudget, auditEvents, events,
         order, usage,
     ]
 
     /// Routes only the platform operator may call.
     static let operatorOnly: [Route] = [
         createDistributor, updateDistributor, createPartner, updatePartner, createCustomer, provisionResources, createAPIKey,
-        updateCustomer, updateRetentionPolicy,
+        updateCustomer, updateRetentionPolicy, setPrice,
     ]
     static let distributorOnly: [Route] = [listPartners, grantPermission, revokePermission]
     /// Routes for the partner or distributor acting on its own account or customers.
     static let partnerOrDistributor: [Route] = [
-        getSettings, updateSettings, issueCode, freeze, previewFreeze, unfreeze, batchFreeze, batchUnfreeze,
+        getSettings, updateSettings, issueCode, freeze, previewFreeze, unfreeze, batchFreeze, batchUnfreeze, setBudget, removeBudget,
     ]
     static let customerOnly: [Route] = [order, usage]
 }

@@ -1,0 +1,31 @@
+import Logging
+import PartnerCore
+import ServiceLifecycle
+
+/// Settles budgets every `interval` while the server runs (DESIGN §10: a crossing is
+/// enforced within 60 s), as a service of the application: graceful shutdown ends the wait,
+/// and a settlement in progress finishes its customer's transaction. Several servers may run
+/// it at once; the customer lock makes them take turns, and the later finds nothing to do.
+struct BudgetSettlementService: Service {
+    let settlement: BudgetSettlement
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let report = try await settlement.run()
+                if report.alerts + report.restricted + report.lifted + report.skipped > 0 {
+                    logger.notice("budgets settled", metadata: [
+                        "customers": "\(report.customers)", "alerts": "\(report.alerts)", "restricted": "\(report.restricted)",
+                        "lifted": "\(report.lifted)", "skipped": "\(report.skipped)",
+                    ])
+                }
+            } catch {
+                // The database may be away (a restart): the next round tries again.
+                logger.error("budget settlement failed", metadata: ["error": "\(PartnerError.from(error).message)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}

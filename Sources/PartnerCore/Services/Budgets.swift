@@ -1,0 +1,178 @@
+import Foundation
+import Postgres
+
+/// A budget per customer (DESIGN §10), set and removed by whoever holds the freeze authority
+/// for the customer, under the rules of a freeze: the customer locked `FOR UPDATE` with its
+/// partner and distributor (`LockedCustomer`), suspension and the grant checked, the
+/// verification code asked for when the setter's setting is on (purpose `budget`), the
+/// agreement accepted for the freeze policy, an audit event. The customer and its tenants
+/// read it; a customer's own budget is read-only to it.
+///
+/// Setting a budget settles it in the same transaction (`BudgetSettlement`): one already
+/// exhausted restricts at once under an automatic policy, and one raised above the spend
+/// lifts the budget's own restriction.
+public struct Budgets: Sendable {
+    let client: PostgresClient
+    let codes: VerificationCodes
+    let refusals: RefusalCache
+
+    public init(client: PostgresClient, codes: VerificationCodes, refusals: RefusalCache) {
+        self.client = client
+        self.codes = codes
+        self.refusals = refusals
+    }
+
+    static let selectSQL = """
+        SELECT customer_id, amount::text, period, on_exhaustion, period_start, trim_scale(spent)::text,
+               trim_scale(greatest(amount - spent, 0))::text, round(spent * 100 / amount, 2)::float8, thresholds_reached,
+               agreement_version, set_by_kind, set_by_id, updated_at
+        FROM budgets WHERE customer_id = $1
+        """
+
+    static func budget(_ row: PostgresRow) throws -> Budget {
+        guard let period = BudgetPeriod(rawValue: try row.decode(2)), let policy = BudgetPolicy(rawValue: try row.decode(3)) else {
+            throw PartnerError.internal
+        }
+        return Budget(
+            customerId: try row.decode(0), amount: try row.decode(1), period: period, onExhaustion: policy,
+            periodStart: try row.decode(4), spent: try row.decode(5), remaining: try row.decode(6), percentUsed: try row.decode(7),
+            thresholdsReached: try row.decode(8), agreementVersion: try row.decode(9, as: String?.self),
+            setBy: ActorRef(kind: try row.decode(10), id: try row.decode(11)), updatedAt: try row.decode(12))
+    }
+
+    /// The customer's budget as of its last settlement; `not_found` without one, or for a
+    /// customer the principal does not see.
+    public func get(_ principal: Principal, customerID: UUID) async throws -> Budget {
+        try await client.withTransaction(in: Access.tenant(of: principal), readOnly: true) { connection in
+            try Access.requireVisible(principal, customerID: customerID, connection)
+            guard let row = try connection.query(Self.selectSQL, [customerID]).first else { throw PartnerError.notFound("a budget") }
+            return try Self.budget(row)
+        }
+    }
+
+    /// Sets (creates or replaces) the customer's budget. A new budget, or one whose period
+    /// changes, starts a period of its own and counts what the customer spent in it so far;
+    /// otherwise spend and period stay, and only the alerts still reached under the new
+    /// amount stay sent (the others are sent again when reached again).
+    public func set(customerID: UUID, _ request: BudgetRequest, now: Date = Date(), context: ChangeContext) async throws -> Budget {
+        try Restrictions.requireActorKind(context.principal)
+        let amount = try Validate.decimal(request.amount, field: "amount", fractionDigits: 2, positive: true)
+        guard let period = request.period else { throw PartnerError.validation("period must be monthly or one_time") }
+        guard let policy = request.onExhaustion else {
+            throw PartnerError.validation("on_exhaustion must be notify, restrict_purchase or restrict_purchase_and_freeze_resources")
+        }
+        if policy == .restrictPurchaseAndFreezeResources && !request.agreementAccepted {
+            throw PartnerError(.agreementRequired, "accept the Agreement for Partners to Manage Customer Budgets to freeze resources")
+        }
+        let codes = self.codes
+        let (budget, enforcement) = try await Restrictions.settle(client.withTransaction(in: Access.tenant(of: context.principal)) {
+            connection -> Restrictions.Settled<(Budget, BudgetSettlement.Enforcement)> in
+            let locked = try LockedCustomer.lock(customerID, for: context.principal, connection)
+            if locked.actorRequiresCode,
+                let refusal = try codes.verify(connection, principal: context.principal, purpose: .budget, code: request.verificationCode)
+            {
+                return .refused(refusal)
+            }
+            // Charges and the customer's rows are read as the customer's (row-level security).
+            try connection.name(.customer(customerID))
+            try Self.store(locked, amount: amount, period: period, policy: policy, now: now, context: context, connection)
+            let (_, enforcement) = try BudgetSettlement.settle(locked, now: now, trigger: .set, connection)
+            let budget = try Self.budget(try connection.query(Self.selectSQL, [customerID]).single())
+            try AuditLog.append(
+                connection, context, action: "budget.set", target: ("customer", customerID), scope: locked.scope,
+                details: [
+                    "amount": .string(amount), "period": .string(period.rawValue), "on_exhaustion": .string(policy.rawValue),
+                    "agreement_version": budget.agreementVersion.map { .string($0) } ?? .null,
+                ])
+            try context.recordAnswer(budget, connection)
+            return .done((budget, enforcement))
+        })
+        if enforcement == .lifted { refusals.forget(customerIDs: [customerID]) }
+        return budget
+    }
+
+    /// Writes the budget row under the customer's lock.
+    private static func store(
+        _ locked: LockedCustomer, amount: String, period: BudgetPeriod, policy: BudgetPolicy, now: Date, context: ChangeContext,
+        _ connection: PostgresConnection
+    ) throws {
+        let agreement: String? =
+            policy == .restrictPurchaseAndFreezeResources
+            ? try connection.query("SELECT version FROM agreements ORDER BY published_at DESC, version DESC LIMIT 1").first?.decode(0)
+            : nil
+        let current = try connection.query(
+            "SELECT period, spent, thresholds_reached FROM budgets WHERE customer_id = $1 FOR UPDATE", [locked.id]
+        ).first
+        let actor = context.principal
+        if let current, try current.decode(0, as: String.self) == period.rawValue {
+            // The alerts still reached under the new amount stay sent.
+            let kept: [Int] = try connection.query(
+                "SELECT ARRAY(SELECT t FROM unnest($1::integer[]) t WHERE $2::numeric * 100 >= t * $3::numeric ORDER BY t)",
+                [try current.decode(2, as: [Int].self), try current.decode(1, as: String.self), amount]
+            ).single().decode(0)
+            try connection.query("""
+                UPDATE budgets SET amount = $2::numeric, on_exhaustion = $3, agreement_version = $4, thresholds_reached = $5::integer[],
+                                   set_by_kind = $6, set_by_id = $7, updated_at = now()
+                WHERE customer_id = $1
+                """, [locked.id, amount, policy.rawValue, agreement, kept, actor.actorKind, actor.id])
+            return
+        }
+        // A period of its own: a month from the 1st (00:00 UTC), or one-time from now.
+        let start: Date = try connection.query(
+            "SELECT CASE WHEN $1 = 'monthly' THEN date_trunc('month', $2::timestamptz, 'UTC') ELSE $2::timestamptz END",
+            [period.rawValue, now]
+        ).single().decode(0)
+        let spent: String = try connection.query("SELECT budget_recount($1, $2)::text", [locked.id, start]).single().decode(0)
+        let owners = locked.authority.facts
+        if current == nil {
+            try connection.query("""
+                INSERT INTO budgets (customer_id, partner_id, distributor_id, amount, period, on_exhaustion, agreement_version,
+                                     period_start, spent, set_by_kind, set_by_id)
+                VALUES ($1, $2, $3, $4::numeric, $5, $6, $7, $8, $9::numeric, $10, $11)
+                """, [
+                    locked.id, owners.partnerID, owners.distributorID, amount, period.rawValue, policy.rawValue, agreement, start,
+                    spent, actor.actorKind, actor.id,
+                ])
+        } else {
+            try connection.query("""
+                UPDATE budgets SET amount = $2::numeric, period = $3, on_exhaustion = $4, agreement_version = $5, period_start = $6,
+                                   spent = $7::numeric, thresholds_reached = '{}', set_by_kind = $8, set_by_id = $9, updated_at = now()
+                WHERE customer_id = $1
+                """, [locked.id, amount, period.rawValue, policy.rawValue, agreement, start, spent, actor.actorKind, actor.id])
+        }
+    }
+
+    /// Removes the customer's budget; the budget's own restriction, if one is active, is
+    /// lifted with it. `not_found` when there is none.
+    public func remove(customerID: UUID, verificationCode: String?, context: ChangeContext) async throws -> RemovedBudget {
+        try Restrictions.requireActorKind(context.principal)
+        let codes = self.codes
+        let (removed, enforcement) = try await Restrictions.settle(client.withTransaction(in: Access.tenant(of: context.principal)) {
+            connection -> Restrictions.Settled<(RemovedBudget, BudgetSettlement.Enforcement)> in
+            let locked = try LockedCustomer.lock(customerID, for: context.principal, connection)
+            if locked.actorRequiresCode,
+                let refusal = try codes.verify(connection, principal: context.principal, purpose: .budget, code: verificationCode)
+            {
+                return .refused(refusal)
+            }
+            try connection.name(.customer(customerID))
+            guard !(try connection.query("DELETE FROM budgets WHERE customer_id = $1 RETURNING 1", [customerID])).isEmpty else {
+                throw PartnerError.notFound("a budget")
+            }
+            let enforcement = try BudgetSettlement.enforce(locked, budget: nil, trigger: .removed, connection)
+            try AuditLog.append(connection, context, action: "budget.removed", target: ("customer", customerID), scope: locked.scope)
+            let removed = RemovedBudget(customerId: customerID, restrictionLifted: enforcement == .lifted)
+            try context.recordAnswer(removed, connection)
+            return .done((removed, enforcement))
+        })
+        if enforcement == .lifted { refusals.forget(customerIDs: [customerID]) }
+        return removed
+    }
+}
+
+/// The answer to removing a budget.
+public struct RemovedBudget: Sendable, Codable, Equatable {
+    public var customerId: UUID
+    /// The budget's own restriction was active and is lifted with it.
+    public var restrictionLifted: Bool
+}

@@ -67,6 +67,8 @@ struct BudgetAPITests {
             expectSuccess(read, 200)
             #expect(read.json["spent"]?.string == "12" && read.json["remaining"]?.string == "0")
             #expect(read.json["thresholds_reached"]?.array?.compactMap { $0.int } == [75, 90, 100])
+            #expect(read.json["alerts"]?.array?.compactMap { $0["percent"]?.int } == [100, 90, 75])
+            #expect(read.json["alerts"]?[0]?["spent"]?.string == "12")
             try LifecycleAPITests.expectDocumented(read, "GET", "/v1/customers/{customer_id}/budget")
             let detail = try await api.call(.get, "/v1/customers/\(customer)", as: tenant.partner.token)
             #expect(detail.json["status"]?.string == "purchase_restricted")

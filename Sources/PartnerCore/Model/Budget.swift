@@ -44,6 +44,18 @@ public struct Budget: Sendable, Codable, Equatable {
     public var agreementVersion: String?
     public var setBy: ActorRef
     public var updatedAt: Date
+    /// The customer's threshold alerts, newest first (the last 50, this and earlier
+    /// periods); on `GET` only.
+    public var alerts: [BudgetAlert]?
+}
+
+/// One `budget.threshold_reached` event, as the console's alert history lists it.
+public struct BudgetAlert: Sendable, Codable, Equatable {
+    public var percent: Int
+    public var spent: String
+    public var amount: String
+    public var periodStart: Date
+    public var occurredAt: Date
 }
 
 /// A customer list's view of its budget.

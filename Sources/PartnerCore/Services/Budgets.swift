@@ -37,8 +37,19 @@ public struct Budgets: Sendable {
             customerId: try row.decode(0), amount: try row.decode(1), period: period, onExhaustion: policy,
             periodStart: try row.decode(4), spent: try row.decode(5), remaining: try row.decode(6), percentUsed: try row.decode(7),
             thresholdsReached: try row.decode(8), agreementVersion: try row.decode(9, as: String?.self),
-            setBy: ActorRef(kind: try row.decode(10), id: try row.decode(11)), updatedAt: try row.decode(12))
+            setBy: ActorRef(kind: try row.decode(10), id: try row.decode(11)), updatedAt: try row.decode(12), alerts: nil)
     }
+
+    /// How many alerts `get` lists.
+    static let alertsListed = 50
+
+    /// The customer's alerts, newest first (its events live with it: `tenant_id`).
+    static let alertsSQL = """
+        SELECT (data->>'percent')::integer, data->>'spent', data->>'amount', (data->>'period_start')::timestamptz, occurred_at
+        FROM outbox_events
+        WHERE tenant_id = $1 AND customer_id = $1 AND type = '\(Outbox.EventType.budgetThresholdReached)'
+        ORDER BY id DESC LIMIT $2
+        """
 
     /// The customer's budget as of its last settlement; `not_found` without one, or for a
     /// customer the principal does not see.
@@ -46,7 +57,13 @@ public struct Budgets: Sendable {
         try await client.withTransaction(in: Access.tenant(of: principal), readOnly: true) { connection in
             try Access.requireVisible(principal, customerID: customerID, connection)
             guard let row = try connection.query(Self.selectSQL, [customerID]).first else { throw PartnerError.notFound("a budget") }
-            return try Self.budget(row)
+            var budget = try Self.budget(row)
+            budget.alerts = try connection.query(Self.alertsSQL, [customerID, Self.alertsListed]).map { alert in
+                BudgetAlert(
+                    percent: try alert.decode(0), spent: try alert.decode(1), amount: try alert.decode(2), periodStart: try alert.decode(3),
+                    occurredAt: try alert.decode(4))
+            }
+            return budget
         }
     }
 

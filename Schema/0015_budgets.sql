@@ -28,14 +28,14 @@ GRANT SELECT, INSERT, UPDATE ON prices TO partner_app;
 -- (75, 90, 100); spent is exact (numeric without a scale: quantity × unit price keeps every
 -- digit). The freeze policy records the agreement it was accepted under, as a freeze does.
 CREATE TABLE budgets (
-    customer_id uuid PRIMARY KEY REFERENCES customers (id),
+    customer_id uuid PRIMARY KEY,
     partner_id uuid NOT NULL,
     distributor_id uuid NOT NULL,
     amount numeric(20, 2) NOT NULL CHECK (amount > 0),
     period text NOT NULL CHECK (period IN ('monthly', 'one_time')),
     on_exhaustion text NOT NULL
         CHECK (on_exhaustion IN ('notify', 'restrict_purchase', 'restrict_purchase_and_freeze_resources')),
-    agreement_version text REFERENCES agreements (version),
+    agreement_version text,
     period_start timestamptz NOT NULL,
     spent numeric NOT NULL DEFAULT 0 CHECK (spent >= 0),
     thresholds_reached integer[] NOT NULL DEFAULT '{}',
@@ -48,7 +48,7 @@ CREATE TABLE budgets (
 GRANT SELECT, INSERT, UPDATE, DELETE ON budgets TO partner_app;
 
 -- Costs not yet settled into a budget: appended by the priced write, deleted by the
--- settlement. Rows of customers without a budget are drained (and dropped) the same way.
+-- settlement. Rows of customers without a budget are dropped the same way, less often.
 CREATE TABLE budget_charges (
     customer_id uuid NOT NULL,
     id bigint GENERATED ALWAYS AS IDENTITY,
@@ -437,3 +437,18 @@ END
 $$;
 
 SELECT distribute_on_citus(ARRAY['prices'], ARRAY['budgets', 'budget_charges'], ARRAY['customer_id', 'customer_id']);
+
+-- The budget's foreign keys, once it is distributed (Citus refuses a key from a local table
+-- to a distributed one): its customer on the same shard, its agreement on every node.
+DO $$
+DECLARE
+    statement text;
+BEGIN
+    FOREACH statement IN ARRAY ARRAY[
+        'ALTER TABLE budgets ADD CONSTRAINT budgets_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES customers (id)',
+        'ALTER TABLE budgets ADD CONSTRAINT budgets_agreement_version_fkey FOREIGN KEY (agreement_version) REFERENCES agreements (version)'
+    ] LOOP
+        EXECUTE statement;
+    END LOOP;
+END
+$$;

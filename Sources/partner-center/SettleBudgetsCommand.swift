@@ -38,7 +38,8 @@ struct SettleBudgetsCommand: AsyncParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print("settled \(report.customers) customers: \(report.alerts) alerts, \(report.restricted) restricted, "
-                + "\(report.lifted) lifted, \(report.skipped) not restricted (setter without authority)")
+                + "\(report.lifted) lifted, \(report.skipped) not restricted (setter without authority); "
+                + "charges of \(report.dropped) customers without a budget dropped")
         }
     }
 }

@@ -117,6 +117,22 @@ struct BudgetTests {
         }
     }
 
+    /// Charges of a customer without a budget wait for the less frequent drop; a budget set
+    /// later counts the period's records all the same.
+    @Test func chargesWithoutABudgetAreDroppedAndABudgetSetLaterStillCountsThem() async throws {
+        try await withTestDatabase { (_, client) async throws in
+            let world = try await World.build(client: client)
+            let tenant = try await world.tenant(payPerUse: 1, prepaid: 0)
+            try await Self.price(world, "ecs.instance", usage: "0.5", monthly: "0")
+            try await Self.use(client, tenant, try await world.resourceIDs(tenant, .payPerUse)[0], quantity: "3", count: 4)
+            #expect(try await world.services.budgetSettlement.run(droppingUnbudgeted: false) == BudgetSettlement.Report())
+            #expect(try await client.int("SELECT count(*) FROM budget_charges") == 4)
+            #expect(try await world.services.budgetSettlement.run().dropped == 1)
+            #expect(try await client.int("SELECT count(*) FROM budget_charges") == 0)
+            #expect(try await Self.setBudget(world, tenant, amount: "10", policy: .notify).spent == "6")
+        }
+    }
+
     // MARK: Alerts
 
     /// 20 writers record usage of one customer while two settlers run: each of 75, 90 and
@@ -249,6 +265,12 @@ struct BudgetTests {
             // Lowered to the spend again: restricted again by the setting itself.
             _ = try await Self.setBudget(world, tenant, amount: "10", policy: .restrictPurchaseAndFreezeResources)
             #expect(try await Self.activeRestriction(client, tenant) == "budget system budget exhausted")
+            // Switched to notify only: the budget's restriction goes.
+            _ = try await Self.setBudget(world, tenant, amount: "10", policy: .notify)
+            #expect(try await Self.activeRestriction(client, tenant) == nil)
+            #expect(try await client.string(
+                "SELECT string_agg(lift_reason, ', ' ORDER BY lifted_at) FROM restrictions WHERE customer_id = $1", [tenant.customerID])
+                == "budget raised, budget policy notifies only")
             try await assertInvariants(client)
         }
     }

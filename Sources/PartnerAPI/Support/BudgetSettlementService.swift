@@ -11,10 +11,15 @@ struct BudgetSettlementService: Service {
     let interval: Duration
     let logger: Logger
 
+    /// Every how many rounds the charges of customers without a budget are dropped too.
+    static let droppingEvery = 30
+
     func run() async throws {
+        var round = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            defer { round += 1 }
             do {
-                let report = try await settlement.run()
+                let report = try await settlement.run(droppingUnbudgeted: round % Self.droppingEvery == 0)
                 if report.alerts + report.restricted + report.lifted + report.skipped > 0 {
                     logger.notice("budgets settled", metadata: [
                         "customers": "\(report.customers)", "alerts": "\(report.alerts)", "restricted": "\(report.restricted)",

@@ -28,6 +28,8 @@ public struct BudgetSettlement: Sendable {
         public var restricted = 0
         public var lifted = 0
         public var skipped = 0
+        /// Customers without a budget whose charges were dropped.
+        public var dropped = 0
     }
 
     /// What settling one customer did to its restriction.
@@ -45,9 +47,12 @@ public struct BudgetSettlement: Sendable {
         case settlement, set, removed
     }
 
-    /// Customers with unsettled charges after `$1` in id order, `$2` at a time.
+    /// Customers with a budget and unsettled charges after `$1` in id order, `$2` at a time
+    /// (a probe of the charges' key per budget, whatever else the table holds).
     static let dueChargesSQL = """
-        SELECT DISTINCT customer_id FROM budget_charges WHERE customer_id > $1 ORDER BY customer_id LIMIT $2
+        SELECT b.customer_id FROM budgets b
+        WHERE b.customer_id > $1 AND EXISTS (SELECT 1 FROM budget_charges c WHERE c.customer_id = b.customer_id)
+        ORDER BY b.customer_id LIMIT $2
         """
     /// Monthly budgets whose period is over by the clock `$1`, after `$2`, `$3` at a time.
     static let dueRolloverSQL = """
@@ -55,12 +60,23 @@ public struct BudgetSettlement: Sendable {
         WHERE period = 'monthly' AND period_start < date_trunc('month', $1::timestamptz, 'UTC') AND customer_id > $2
         ORDER BY customer_id LIMIT $3
         """
+    /// Customers without a budget whose charges wait to be dropped, after `$1`, `$2` at a time.
+    static let unbudgetedSQL = """
+        SELECT DISTINCT c.customer_id FROM budget_charges c
+        WHERE c.customer_id > $1 AND NOT EXISTS (SELECT 1 FROM budgets b WHERE b.customer_id = c.customer_id)
+        ORDER BY c.customer_id LIMIT $2
+        """
 
-    /// Settles every customer that has something to settle, `batch` customers per listing.
+    /// Settles every budget that has something to settle, `batch` customers per listing.
     /// `now` is the clock that decides monthly periods (tests move it).
-    public func run(now: Date = Date(), batch: Int = 500) async throws -> Report {
+    ///
+    /// With `droppingUnbudgeted`, also drops the charges of customers without a budget: no
+    /// rule waits on them, so `serve` does it only every few minutes. Each goes through the
+    /// same locked settlement as a budget's (a budget set meanwhile must find every charge
+    /// its count did not see), one short transaction per customer.
+    public func run(now: Date = Date(), batch: Int = 500, droppingUnbudgeted: Bool = true) async throws -> Report {
         var report = Report()
-        for listing in [Listing.charges, .rollovers] {
+        for listing in droppingUnbudgeted ? [Listing.charges, .rollovers, .unbudgeted] : [.charges, .rollovers] {
             var cursor = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
             while true {
                 let after = cursor
@@ -68,11 +84,16 @@ public struct BudgetSettlement: Sendable {
                     let rows = switch listing {
                     case .charges: try connection.query(Self.dueChargesSQL, [after, batch])
                     case .rollovers: try connection.query(Self.dueRolloverSQL, [now, after, batch])
+                    case .unbudgeted: try connection.query(Self.unbudgetedSQL, [after, batch])
                     }
                     return try rows.map { try $0.decode(0, as: UUID.self) }
                 }
                 for customerID in due {
                     let outcome = try await settle(customerID: customerID, now: now)
+                    if listing == .unbudgeted {
+                        report.dropped += 1
+                        continue
+                    }
                     report.customers += 1
                     report.alerts += outcome.alerts
                     switch outcome.enforcement {
@@ -89,7 +110,7 @@ public struct BudgetSettlement: Sendable {
         return report
     }
 
-    private enum Listing { case charges, rollovers }
+    private enum Listing { case charges, rollovers, unbudgeted }
 
     /// Settles one customer in its own transaction.
     func settle(customerID: UUID, now: Date) async throws -> (alerts: Int, enforcement: Enforcement) {
@@ -139,9 +160,18 @@ public struct BudgetSettlement: Sendable {
     ) throws -> Enforcement {
         let system = ActorRef(kind: ActorKind.system, id: nil)
         let active = try locked.activeRestriction(connection)
-        // A budget lifts only its own restriction, once the budget no longer holds.
-        if let active, active.origin == .budget, budget.map({ !$0.exhausted }) ?? (trigger == .removed) {
-            let reason = budget == nil ? "budget removed" : budget?.rolled == true ? "new budget period" : "budget raised"
+        // A budget lifts only its own restriction, once the budget no longer holds: raised
+        // above the spend, a new period, its policy now only notifies, or removed.
+        if let active, active.origin == .budget,
+            budget.map({ !$0.exhausted || $0.policy.restrictionType == nil }) ?? (trigger == .removed)
+        {
+            let reason =
+                switch budget {
+                case nil: "budget removed"
+                case let budget? where budget.rolled: "new budget period"
+                case let budget? where budget.exhausted: "budget policy notifies only"
+                default: "budget raised"
+                }
             _ = try Restrictions.lift(locked, restrictionID: active.id, reason: reason, actor: system, requestID: nil, connection)
             return .lifted
         }

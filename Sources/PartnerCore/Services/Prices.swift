@@ -23,7 +23,8 @@ public struct Prices: Sendable {
     }
 
     /// Sets one type's prices (decimal strings, up to six decimals), audited with the old
-    /// and new values.
+    /// and new values. The update takes the new row's time (`excluded`): on Citus `DO UPDATE
+    /// SET` may call no function that is not IMMUTABLE, `now()` included.
     public func set(resourceType: String, usageUnitPrice: String?, monthlyPrice: String?, context: ChangeContext) async throws -> Price {
         try context.principal.requireOperator()
         let type = try Validate.resourceType(resourceType)
@@ -35,7 +36,8 @@ public struct Prices: Sendable {
             let new = try Self.price(try connection.query("""
                 INSERT INTO prices (resource_type, usage_unit_price, monthly_price) VALUES ($1, $2::numeric, $3::numeric)
                 ON CONFLICT (resource_type) DO UPDATE
-                SET usage_unit_price = excluded.usage_unit_price, monthly_price = excluded.monthly_price, updated_at = now()
+                SET usage_unit_price = excluded.usage_unit_price, monthly_price = excluded.monthly_price,
+                    updated_at = excluded.updated_at
                 RETURNING \(Self.columns)
                 """, [type, usage, monthly]).single())
             func prices(_ price: Price?) -> JSONValue {

@@ -188,6 +188,51 @@ class World:
     def permission(self, distributor: Principal, partner: Principal) -> dict:
         return self.api.call(distributor.token, "GET", f"/v1/partners/{partner.id}/freeze-permission")
 
+    # budgets (DESIGN §10): money is a decimal string, never a JSON number
+    def set_price(self, resource_type: str, usage_unit_price: str, monthly_price: str = "0") -> dict:
+        """The operator's price for a resource type (global: every test pricing a type should agree)."""
+        return self.api.call(self.operator.token, "PUT", f"/v1/prices/{resource_type}",
+                             {"usage_unit_price": usage_unit_price, "monthly_price": monthly_price})
+
+    def customer_principal(self, customer: dict) -> Principal:
+        """The customer itself, with an API key of its own (for recording usage and reading)."""
+        return Principal("customer", customer["id"], customer["name"], self.key("customer", customer["id"]))
+
+    def pay_per_use_resource(self, who: Principal, customer_id: str) -> str:
+        """The id of one of the customer's active pay-per-use resources."""
+        for resource_id, resource in sorted(self.resources(who, customer_id).items()):
+            if resource["billing_mode"] == "pay_per_use" and resource["state"] == "active":
+                return resource_id
+        raise AssertionError(f"customer {customer_id} has no active pay-per-use resource")
+
+    def record_usage(self, customer: Principal, resource_id: str, quantity: float) -> dict:
+        """A usage record by the customer (202); it costs quantity × the type's usage_unit_price."""
+        return self.api.call(customer.token, "POST", f"/v1/customers/{customer.id}/resources/{resource_id}/usage",
+                             {"quantity": quantity}, expect=(202,))
+
+    def set_budget(self, who: Principal, customer_id: str, amount: str, period: str = "monthly",
+                   on_exhaustion: str = "notify", agreement_accepted: bool | None = None) -> dict:
+        body: dict = {"amount": amount, "period": period, "on_exhaustion": on_exhaustion}
+        if agreement_accepted is not None:
+            body["agreement_accepted"] = agreement_accepted
+        return self.api.call(who.token, "PUT", f"/v1/customers/{customer_id}/budget", body)
+
+    def get_budget(self, who: Principal, customer_id: str) -> dict | None:
+        """The customer's budget, or None when it has none (404)."""
+        answer = self.api.call(who.token, "GET", f"/v1/customers/{customer_id}/budget", expect=(200, 404))
+        return None if "error" in answer else answer
+
+    def set_code_required(self, who: Principal, required: bool = True, code: str | None = None) -> dict:
+        """The caller's verification-code setting (turning it off needs a code of purpose settings)."""
+        body: dict = {"verification_code_required": required}
+        if code is not None:
+            body["verification_code"] = code
+        return self.api.call(who.token, "PATCH", "/v1/settings", body)
+
+    def verification_code(self, who: Principal, purpose: str) -> str:
+        """A code of `purpose`, delivered in the answer by the test server."""
+        return self.api.call(who.token, "POST", "/v1/verification-codes", {"purpose": purpose})["code"]
+
 
 # --- time, and the retention sweep ---------------------------------------------------------
 
@@ -214,6 +259,19 @@ def retention_sweep(binary: str, database_url: str, log: Path | None = None) -> 
         with open(log, "a") as file:
             file.write(output)
     assert result.returncode == 0, f"retention-sweep failed ({result.returncode}):\n{output}"
+    return output
+
+
+def settle_budgets(binary: str, database_url: str, log: Path | None = None) -> str:
+    """Runs `partner-center settle-budgets` on the test database at once (the server settles on its
+    own only every 10 s); fails on a non-zero exit."""
+    result = subprocess.run([binary, "settle-budgets"], env={**os.environ, "DATABASE_URL": database_url},
+                            capture_output=True, text=True, timeout=120)
+    output = result.stdout + result.stderr
+    if log is not None:
+        with open(log, "a") as file:
+            file.write(output)
+    assert result.returncode == 0, f"settle-budgets failed ({result.returncode}):\n{output}"
     return output
 
 
@@ -411,6 +469,57 @@ class Console:
     def wait_preview(self, state: str = "ready") -> WebElement:
         return self.wait(lambda d: d.find_element(By.CSS_SELECTOR, f'#op-preview[data-state="{state}"]'),
                          f"the impact preview never reached the state {state!r}")
+
+    # budgets: the list's Budget column, the detail page's Budget section, the budget dialog
+    def budget_cell(self, customer_id: str) -> WebElement:
+        return self.find(".col-budget", self.row(customer_id))
+
+    def wait_budget_level(self, customer_id: str, level: str) -> WebElement:
+        """The row's budget bar once it shows `level` (normal, warn, high, exhausted)."""
+        css = f'#customers-body tr[data-customer-id="{customer_id.upper()}"] .budget-use[data-level="{level}"]'
+        return self.wait(lambda d: d.find_element(By.CSS_SELECTOR, css), f"the budget of {customer_id} never reached {level}")
+
+    def budget_dialog_open(self, mode: str = "set") -> WebElement:
+        dialog = self.wait(lambda d: (lambda e: e if e.get_attribute("open") is not None and e.get_attribute("data-mode") == mode
+                                      else False)(d.find_element(By.ID, "budget-dialog")),
+                           f"the budget dialog ({mode}) never opened")
+        if mode == "set":
+            self.wait(lambda d: self.active_id() == "budget-amount", "the amount field was not focused on open")
+        return dialog
+
+    def budget_dialog_closed(self) -> None:
+        self.wait(lambda d: d.find_element(By.ID, "budget-dialog").get_attribute("open") is None, "the budget dialog stayed open")
+
+    def open_budget_from_row(self, customer_id: str) -> WebElement:
+        self.click(self.find(".budget-set", self.row(customer_id)))
+        return self.budget_dialog_open()
+
+    def open_customer(self, customer_id: str, name: str) -> None:
+        """The customer's detail page (from the list), its budget section loaded."""
+        self.click(self.find(".customer-link", self.row(customer_id)))
+        self.wait_text("#customer-name", name)
+        self.wait_budget_section()
+
+    def wait_budget_section(self) -> WebElement:
+        return self.wait(lambda d: (lambda e: e if e.get_attribute("aria-busy") == "false" and e.get_attribute("data-state")
+                                    else False)(d.find_element(By.ID, "budget-panel")),
+                         "the budget section never loaded")
+
+    def budget_button(self, action: str) -> WebElement:
+        return self.find(f'#budget-ops button[data-budget-action="{action}"]')
+
+    def fill_budget(self, amount: str | None = None, period: str | None = None, policy: str | None = None) -> None:
+        if amount is not None:
+            field = self.find("#budget-amount")
+            field.clear()
+            field.send_keys(amount)
+        if period is not None:
+            self.click(f"#budget-period-{period}")
+        if policy is not None:
+            self.click(f"#budget-policy-{policy}")
+
+    def save_budget(self) -> None:
+        self.find("#budget-ok").click()
 
     def set_status_filter(self, value: str) -> None:
         Select(self.find("#status-filter")).select_by_value(value)

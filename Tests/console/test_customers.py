@@ -33,7 +33,7 @@ def test_list_shows_seeded_customers_with_status_counts_and_operations(console: 
     assert [b.text for b in console.find_all("button.op-link", adatum)] == [FREEZE, RESTRICT]
     # Columns a partner sees (no Partner column).
     headers = [th.text for th in console.find_all("#customers-table thead th") if th.is_displayed()]
-    assert headers == ["Select", "Customer", "Level", "Status", "Restriction", "Resources", "Operation"]
+    assert headers == ["Select", "Customer", "Level", "Status", "Restriction", "Resources", "Budget", "Operation"]
     assert console.find(".col-level", adatum).text == "V0"
 
 

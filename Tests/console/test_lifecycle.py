@@ -35,7 +35,7 @@ def test_level_column_and_scheduled_lift_in_the_list(console: Console, world: Wo
 
     console.sign_in(partner.token, expect_role="partner")
     headers = [th.text for th in console.find_all("#customers-table thead th") if th.is_displayed()]
-    assert headers == ["Select", "Customer", "Level", "Status", "Restriction", "Resources", "Operation"]
+    assert headers == ["Select", "Customer", "Level", "Status", "Restriction", "Resources", "Budget", "Operation"]
     assert console.find(".col-level", console.row(plain["id"])).text == "V0"
     assert console.find(".col-level", console.row(gold["id"])).text == "V3"
     assert console.find(".col-level", console.row(scheduled["id"])).text == "V2"

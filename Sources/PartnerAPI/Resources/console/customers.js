@@ -1,11 +1,12 @@
 // customers.js — the Customer Management table: status filter, paging, resource counts,
-// the Operation column, and selecting up to 10 customers for a batch operation.
+// budget use, the Operation column, and selecting up to 10 customers for a batch operation.
 import { api, seg } from './api.js';
 import { el, clear, byId, placeholderRow, setMessage } from './dom.js';
 import {
-  OPERATIONS, OPERATION_ORDER, RESTRICTION_TYPES, RESOURCE_STATES, statusBadge, levelBadge, timeEl, plural,
+  OPERATIONS, OPERATION_ORDER, RESTRICTION_TYPES, RESOURCE_STATES, BUDGET_POLICIES, statusBadge, levelBadge, timeEl, plural,
+  budgetUse,
 } from './format.js';
-import { openOperationDialog } from './dialog.js';
+import { openOperationDialog, openBudgetDialog } from './dialog.js';
 
 const BATCH_MAX = 10;
 
@@ -73,11 +74,22 @@ export function scheduledLift(restriction, className = 'lift-at') {
   return el('div', { className }, 'Lifts automatically on ', timeEl(restriction.lift_at));
 }
 
+/** "By budget" for a restriction the customer's budget applied (origin budget, actor system). */
+export function restrictionOrigin(restriction) {
+  if (!restriction || restriction.origin !== 'budget') return null;
+  return el('span', {
+    className: 'badge origin-budget',
+    text: 'By budget',
+    attrs: { title: 'Applied automatically when the budget ran out; raising or removing the budget lifts it.' },
+  });
+}
+
 function restrictionCell(customer) {
   const restriction = customer.active_restriction;
   if (!restriction) return el('span', { className: 'muted', text: '—' });
-  return el('div', { className: 'restriction' },
-    el('div', { className: 'restriction-type', text: RESTRICTION_TYPES[restriction.type] || restriction.type }),
+  return el('div', { className: 'restriction', dataset: { origin: restriction.origin || 'manual' } },
+    el('div', { className: 'restriction-type' },
+      RESTRICTION_TYPES[restriction.type] || restriction.type, restrictionOrigin(restriction)),
     el('div', { className: 'restriction-reason', attrs: { title: restriction.reason } },
       el('span', { className: 'muted', text: 'Reason: ' }), restriction.reason),
     el('div', { className: 'sub' }, 'Since ', timeEl(restriction.applied_at)),
@@ -96,6 +108,32 @@ export function countsBlock(counts) {
       parts.length ? parts : el('span', { className: 'muted', text: 'none' }));
   });
   return el('div', { className: 'counts' }, lines, el('div', { className: 'sub', text: `${plural(counts.total ?? 0, 'resource')} in total` }));
+}
+
+/** The Budget column: use as a bar, the policy, and Set Budget for whoever holds the authority. */
+function budgetCell(customer) {
+  const budget = customer.budget;
+  const policy = budget ? (BUDGET_POLICIES[budget.on_exhaustion] || {}).label || budget.on_exhaustion : '';
+  const cell = budget
+    ? [budgetUse(budget), el('div', { className: 'sub budget-policy', text: policy })]
+    : [el('span', { className: 'muted no-budget', text: 'No budget' })];
+  if (operationsOf(customer).length) {
+    cell.push(el('button', {
+      type: 'button',
+      className: 'link budget-set',
+      text: 'Set Budget',
+      attrs: { 'aria-label': `Set Budget for ${customer.name}` },
+      on: {
+        click: (event) => openBudgetDialog({
+          customer,
+          opener: event.currentTarget,
+          fallbackFocus: () => focusTarget(customer.id, '.budget-set'),
+          onDone: () => refreshRow(customer.id, '.budget-set'),
+        }),
+      },
+    }));
+  }
+  return cell;
 }
 
 function customerRow(customer) {
@@ -136,15 +174,16 @@ function customerRow(customer) {
     el('td', { className: 'col-status' }, statusBadge(customer.status)),
     el('td', { className: 'col-restriction' }, restrictionCell(customer)),
     el('td', { className: 'col-resources' }, countsBlock(customer.resource_counts)),
+    el('td', { className: 'col-budget' }, budgetCell(customer)),
     el('td', { className: 'col-ops' }, el('div', { className: 'ops' },
       operationButtons(customer, { onChanged: refreshRow, fallbackFocus: () => focusTarget(id) }))));
 }
 
 /** Where focus goes in a customer's row when the element that had it was replaced. */
-function focusTarget(id) {
+function focusTarget(id, preferred = '.op-link') {
   const row = byId('customers-body').querySelector(`tr[data-customer-id="${CSS.escape(ids(id))}"]`);
   if (!row) return byId('customers-title');
-  return row.querySelector('.op-link') || row.querySelector('.customer-link');
+  return row.querySelector(preferred) || row.querySelector('.op-link') || row.querySelector('.customer-link');
 }
 
 function updateBatchBar() {
@@ -230,7 +269,7 @@ export async function loadCustomers() {
 }
 
 /** Re-reads one customer after an operation and redraws its row in place. */
-async function refreshRow(customerId) {
+async function refreshRow(customerId, focusSelector = '.op-link') {
   const id = ids(customerId);
   const body = byId('customers-body');
   const old = body.querySelector(`tr[data-customer-id="${CSS.escape(id)}"]`);
@@ -253,7 +292,7 @@ async function refreshRow(customerId) {
   old.replaceWith(row);
   updateBatchBar();
   showBanner(Array.from(state.rows.values()));
-  if (hadFocus && !byId('op-dialog').open) focusTarget(id)?.focus();
+  if (hadFocus && !document.querySelector('dialog[open]')) focusTarget(id, focusSelector)?.focus();
 }
 
 function restart() {

@@ -1,13 +1,15 @@
 // detail.js — one customer: its level, restriction (with a scheduled lift), resource counts,
-// resources (expired prepaid ones with their grace deadline, frozen ones with why and their
-// retention deadline, released ones marked) and its audit trail.
+// budget (use, alerts; set and removed by whoever holds the authority), resources (expired
+// prepaid ones with their grace deadline, frozen ones with why and their retention deadline,
+// released ones marked) and its audit trail.
 import { api, seg } from './api.js';
 import { el, clear, byId, placeholderRow, setMessage } from './dom.js';
 import {
-  RESTRICTION_TYPES, BILLING_MODES, RESOURCE_STATES, FROZEN_REASONS, statusBadge, resourceStateBadge, levelBadge,
-  timeEl, relative, actorText, formatDuration,
+  RESTRICTION_TYPES, BILLING_MODES, RESOURCE_STATES, FROZEN_REASONS, BUDGET_PERIODS, BUDGET_POLICIES, BUDGET_THRESHOLDS,
+  statusBadge, resourceStateBadge, levelBadge, timeEl, relative, actorText, formatDuration, formatPercent, budgetUse, budgetLevel,
 } from './format.js';
-import { operationButtons } from './customers.js';
+import { operationButtons, operationsOf, restrictionOrigin } from './customers.js';
+import { openBudgetDialog } from './dialog.js';
 
 const RESOURCE_PAGE = 50;
 const AUDIT_PAGE = 20;
@@ -38,7 +40,8 @@ function renderHead(customer) {
     el('span', { className: 'sub level-policy', dataset: { level: customer.level || '' } })));
   const restriction = customer.active_restriction;
   if (restriction) {
-    facts.append(...fact('Restriction', RESTRICTION_TYPES[restriction.type] || restriction.type));
+    facts.append(...fact('Restriction', el('span', { className: 'restriction-type' },
+      RESTRICTION_TYPES[restriction.type] || restriction.type, restrictionOrigin(restriction))));
     facts.append(...fact('Reason', el('span', { className: 'restriction-reason-full', text: restriction.reason })));
     facts.append(...fact('Since', timeEl(restriction.applied_at)));
     facts.append(...fact('Applied by', actorText(restriction.applied_by)));
@@ -84,6 +87,136 @@ async function loadLevelPolicy(seq) {
   } catch {
     // The level alone is still shown; the policies are on the Settings page.
   }
+}
+
+// --- the budget ----------------------------------------------------------------------------
+
+function budgetButtons(customer, budget) {
+  if (!operationsOf(customer).length) return [];
+  const open = (mode) => (event) => openBudgetDialog({
+    customer,
+    mode,
+    opener: event.currentTarget,
+    fallbackFocus: () => byId('budget-ops').querySelector('button') || byId('budget-title'),
+    onDone: () => showCustomer(state.id, { keepFocus: true }),
+  });
+  const buttons = [el('button', {
+    type: 'button', className: 'btn', text: 'Set Budget', dataset: { budgetAction: 'set' }, on: { click: open('set') },
+  })];
+  if (budget) {
+    buttons.push(el('button', {
+      type: 'button', className: 'btn', text: 'Remove Budget', dataset: { budgetAction: 'remove' }, on: { click: open('remove') },
+    }));
+  }
+  return buttons;
+}
+
+function thresholdBadges(reached) {
+  const list = Array.isArray(reached) ? reached.filter((value) => BUDGET_THRESHOLDS.includes(Number(value))) : [];
+  if (!list.length) return el('span', { className: 'muted', text: 'None yet this period' });
+  return list.map((percent) => el('span', {
+    className: `badge threshold level-${budgetLevel(percent)}`, text: formatPercent(percent), dataset: { percent: String(percent) },
+  }));
+}
+
+function alertRow(alert) {
+  return el('tr', { dataset: { percent: String(alert.percent) } },
+    el('td', {}, timeEl(alert.occurred_at)),
+    el('td', {}, el('span', { className: `badge threshold level-${budgetLevel(alert.percent)}`, text: formatPercent(alert.percent) })),
+    el('td', { className: 'alert-spent', text: `${alert.spent} of ${alert.amount}` }),
+    el('td', {}, timeEl(alert.period_start)));
+}
+
+/** Draws the budget section: `budget` null when the customer has none. */
+function renderBudget(customer, budget, keepFocus) {
+  const ops = byId('budget-ops');
+  const focused = document.activeElement;
+  const hadFocus = ops.contains(focused) || focused === document.body;
+  const wanted = focused && focused.dataset ? focused.dataset.budgetAction : null;
+  clear(ops).append(...budgetButtons(customer, budget));
+  const body = clear(byId('budget-body'));
+  const panel = byId('budget-panel');
+  panel.dataset.state = budget ? 'set' : 'none';
+  const readOnly = !operationsOf(customer).length;
+  if (!budget) {
+    body.append(el('p', { className: 'muted no-budget', text: 'No budget set.' }));
+    if (!readOnly) {
+      body.append(el('p', {
+        className: 'sub budget-intro',
+        text: 'Set a budget to be alerted at 75%, 90% and 100% of the customer\'s spend, and, if you choose, to restrict the customer when it is used up.',
+      }));
+    }
+  } else {
+    const period = BUDGET_PERIODS[budget.period];
+    const policy = BUDGET_POLICIES[budget.on_exhaustion];
+    const facts = el('dl', { className: 'facts budget-facts' },
+      ...fact('Amount', el('span', { className: 'budget-amount', text: budget.amount })),
+      ...fact('Period', el('span', { className: 'budget-period', text: period ? period.label : budget.period })),
+      ...fact('When used up', el('span', { className: 'budget-policy', text: policy ? policy.label : budget.on_exhaustion }),
+        budget.agreement_version ? el('span', { className: 'sub', text: ` (agreement version ${budget.agreement_version})` }) : null),
+      ...fact('Period start', timeEl(budget.period_start)),
+      ...fact('Spent', el('span', { className: 'budget-spent-value', text: budget.spent })),
+      ...fact('Remaining', el('span', { className: 'budget-remaining', text: budget.remaining })),
+      ...fact('Used', budgetUse(budget, { className: 'wide' })),
+      ...fact('Alerts reached', el('span', { className: 'thresholds' }, thresholdBadges(budget.thresholds_reached))),
+      ...fact('Set by', actorText(budget.set_by), el('span', { className: 'sub' }, ', updated ', timeEl(budget.updated_at))));
+    body.append(facts, el('p', {
+      className: 'sub budget-note',
+      text: 'The spend is settled every few seconds, so it can lag slightly behind the latest usage.',
+    }));
+  }
+  if (readOnly) {
+    body.append(el('p', {
+      className: 'sub budget-readonly',
+      text: 'Read-only: only whoever holds the permission to restrict this customer can set or remove its budget.',
+    }));
+  }
+
+  const alerts = budget && Array.isArray(budget.alerts) ? budget.alerts : [];
+  const table = byId('budget-alerts-table');
+  const rows = clear(byId('budget-alerts-body'));
+  byId('budget-alerts').hidden = !budget;
+  if (budget && !alerts.length) rows.append(placeholderRow(table, 'No alerts yet.', 'placeholder empty'));
+  for (const alert of alerts) rows.append(alertRow(alert));
+
+  if (keepFocus && hadFocus && !document.querySelector('dialog[open]')) {
+    const target = (wanted && ops.querySelector(`[data-budget-action="${CSS.escape(wanted)}"]`)) || ops.querySelector('button');
+    target?.focus();
+  }
+}
+
+async function loadBudget(seq, customer, keepFocus) {
+  const panel = byId('budget-panel');
+  panel.setAttribute('aria-busy', 'true');
+  setMessage(byId('budget-error'), '');
+  try {
+    let budget = null;
+    try {
+      budget = await api.get(`/v1/customers/${seg(customer.id)}/budget`);
+    } catch (error) {
+      if (error.status !== 404) throw error; // 404: the customer has no budget, not an error
+    }
+    if (seq !== state.seq) return;
+    renderBudget(customer, budget, keepFocus);
+  } catch (error) {
+    if (seq !== state.seq) return;
+    clear(byId('budget-ops'));
+    clear(byId('budget-body'));
+    byId('budget-alerts').hidden = true;
+    setMessage(byId('budget-error'), `The budget could not be read: ${error.message}`);
+  } finally {
+    if (seq === state.seq) panel.setAttribute('aria-busy', 'false');
+  }
+}
+
+function clearBudget(message = '') {
+  clear(byId('budget-ops'));
+  const body = clear(byId('budget-body'));
+  if (message) body.append(el('p', { className: 'muted', text: message }));
+  clear(byId('budget-alerts-body'));
+  byId('budget-alerts').hidden = true;
+  setMessage(byId('budget-error'), '');
+  delete byId('budget-panel').dataset.state;
 }
 
 function retentionCell(resource) {
@@ -207,9 +340,11 @@ export async function showCustomer(id, { keepFocus = false } = {}) {
     clear(byId('customer-ops'));
     clear(byId('customer-facts'));
     clear(byId('customer-counts'));
+    clearBudget('Loading the budget…');
   }
+  let customer;
   try {
-    const customer = await api.get(`/v1/customers/${seg(id)}`);
+    customer = await api.get(`/v1/customers/${seg(id)}`);
     if (seq !== state.seq) return;
     const focusWasInOps = byId('customer-ops').contains(document.activeElement) || document.activeElement === document.body;
     renderHead(customer);
@@ -222,11 +357,13 @@ export async function showCustomer(id, { keepFocus = false } = {}) {
     setMessage(byId('customer-error'), error.message);
     clear(byId('resources-body'));
     clear(byId('audit-body'));
+    clearBudget();
     byId('resources-more').hidden = true;
     byId('audit-more').hidden = true;
     return;
   }
   loadLevelPolicy(seq);
+  loadBudget(seq, customer, keepFocus);
   loadResources(seq);
   loadAudit(seq);
 }
@@ -241,6 +378,7 @@ export function resetDetail() {
   state.seq += 1;
   state.id = null;
   for (const id of ['customer-status', 'customer-ops', 'customer-facts', 'customer-counts', 'resources-body', 'audit-body']) clear(byId(id));
+  clearBudget();
   byId('customer-name').textContent = '';
   byId('customer-crumb').textContent = '';
 }

@@ -1,13 +1,14 @@
 // dialog.js — the modal dialogs: the restrict/unrestrict operation (one customer or a batch),
-// the agreement text, and a plain confirmation. Native <dialog> with showModal(): the browser
-// traps focus and Esc cancels; we focus the first field on open and give focus back on close.
+// setting or removing a customer's budget, the agreement text, and a plain confirmation.
+// Native <dialog> with showModal(): the browser traps focus and Esc cancels; we focus the first
+// field on open and give focus back on close.
 // A freeze may carry a scheduled lift (`lift_at`); for one customer the dialog first asks the
 // server for the freeze's impact (a dry run) and shows it before OK.
 import { api, seg } from './api.js';
 import { el, append, clear, byId, setMessage, notify } from './dom.js';
 import {
-  OPERATIONS, RESTRICTION_TYPES, formatDate, formatBytes, plural, relative, timeEl,
-  parseLocalDateTime, localDateTimeValue, isoUTC,
+  OPERATIONS, RESTRICTION_TYPES, BUDGET_PERIODS, BUDGET_POLICIES, formatDate, formatBytes, formatPercent, plural, relative,
+  timeEl, parseLocalDateTime, localDateTimeValue, isoUTC,
 } from './format.js';
 
 const REASON_MAX = 256;
@@ -112,20 +113,93 @@ function wireConfirmDialog() {
   });
 }
 
-// --- the operation dialog -----------------------------------------------------------------
-
-const ui = {};
-let current = null;
-let opening = false; // between the click and showModal (the settings are being read)
-let cooldownTimer = null;
-let previewTimer = null;
-let previewSeq = 0; // answers to an older preview request are dropped
+// --- verification codes (the operation and budget dialogs) ---------------------------------
 
 function fieldError(input, errorNode, message) {
   setMessage(errorNode, message);
   if (message) input.setAttribute('aria-invalid', 'true');
   else input.removeAttribute('aria-invalid');
 }
+
+/**
+ * Wires a dialog's Send code button: asks for a code of `purpose()`, shows the demo code when
+ * the server delivers it in the answer (never typing it in), then a resend cooldown.
+ * `owner()` is the dialog's current state: an answer arriving after it changed is dropped.
+ */
+function codeSender({ input, button, hint, demo, error, purpose, owner }) {
+  let timer = null;
+  const stop = () => {
+    clearInterval(timer);
+    timer = null;
+    button.textContent = 'Send code';
+    button.disabled = false;
+  };
+  const start = () => {
+    let left = RESEND_SECONDS;
+    button.disabled = true;
+    const tick = () => {
+      if (left <= 0) {
+        clearInterval(timer);
+        timer = null;
+        button.disabled = false;
+        button.textContent = 'Resend code';
+        return;
+      }
+      button.textContent = `Resend code (${left} s)`;
+      left -= 1;
+    };
+    tick();
+    timer = setInterval(tick, 1000);
+  };
+  const send = async () => {
+    const state = owner();
+    if (!state) return;
+    fieldError(input, error, '');
+    button.disabled = true;
+    hint.textContent = 'Sending the code…';
+    demo.hidden = true;
+    try {
+      const issued = await api.post('/v1/verification-codes', { purpose: purpose() });
+      if (owner() !== state) return;
+      const until = issued && issued.expires_at ? ` It is valid until ${formatDate(issued.expires_at)}.` : '';
+      hint.textContent = `Code sent.${until}`;
+      if (issued && typeof issued.code === 'string' && issued.code) {
+        // Demo delivery (the server runs with --verification-code-delivery response): show the
+        // code so a demo can go on, but never type it in for the user.
+        clear(demo);
+        append(demo, 'Demo delivery: your code is ', el('code', { text: issued.code }));
+        demo.hidden = false;
+      }
+      start();
+      input.focus();
+    } catch (failure) {
+      if (owner() !== state) return;
+      hint.textContent = '';
+      fieldError(input, error, failure.message);
+      button.disabled = false;
+    }
+  };
+  button.addEventListener('click', send);
+  input.addEventListener('input', () => fieldError(input, error, ''));
+  return {
+    /** Back to "Send code", no hint, no demo code (on open and close). */
+    reset() {
+      stop();
+      hint.textContent = '';
+      clear(demo);
+      demo.hidden = true;
+    },
+  };
+}
+
+// --- the operation dialog -----------------------------------------------------------------
+
+const ui = {};
+let current = null;
+let opening = false; // between the click and showModal (the settings are being read)
+let opCode = null;
+let previewTimer = null;
+let previewSeq = 0; // answers to an older preview request are dropped
 
 function clearErrors() {
   fieldError(ui.reason, ui.reasonError, '');
@@ -296,60 +370,6 @@ function showCodeField(show) {
   ui.codeField.hidden = !show;
 }
 
-function stopCooldown() {
-  clearInterval(cooldownTimer);
-  cooldownTimer = null;
-  ui.sendCode.textContent = 'Send code';
-  ui.sendCode.disabled = false;
-}
-
-function startCooldown() {
-  let left = RESEND_SECONDS;
-  ui.sendCode.disabled = true;
-  const tick = () => {
-    if (left <= 0) {
-      clearInterval(cooldownTimer);
-      cooldownTimer = null;
-      ui.sendCode.disabled = false;
-      ui.sendCode.textContent = 'Resend code';
-      return;
-    }
-    ui.sendCode.textContent = `Resend code (${left} s)`;
-    left -= 1;
-  };
-  tick();
-  cooldownTimer = setInterval(tick, 1000);
-}
-
-async function sendCode() {
-  if (!current) return;
-  const operation = OPERATIONS[current.operation];
-  fieldError(ui.code, ui.codeError, '');
-  ui.sendCode.disabled = true;
-  ui.hint.textContent = 'Sending the code…';
-  ui.demo.hidden = true;
-  try {
-    const issued = await api.post('/v1/verification-codes', { purpose: operation.action });
-    if (!current) return;
-    const until = issued && issued.expires_at ? ` It is valid until ${formatDate(issued.expires_at)}.` : '';
-    ui.hint.textContent = `Code sent.${until}`;
-    if (issued && typeof issued.code === 'string' && issued.code) {
-      // Demo delivery (the server runs with --verification-code-delivery response): show the
-      // code so a demo can go on, but never type it in for the user.
-      clear(ui.demo);
-      append(ui.demo, 'Demo delivery: your code is ', el('code', { text: issued.code }));
-      ui.demo.hidden = false;
-    }
-    startCooldown();
-    ui.code.focus();
-  } catch (error) {
-    if (!current) return;
-    ui.hint.textContent = '';
-    fieldError(ui.code, ui.codeError, error.message);
-    ui.sendCode.disabled = false;
-  }
-}
-
 function successDetail(operation, result) {
   if (!result) return '';
   if (operation.action === 'freeze') {
@@ -515,7 +535,7 @@ export async function openOperationDialog({ operation, customers, batch = false,
   current = { operation, customers, batch, opener, fallbackFocus, onDone, busy: false, finished: false, codeRequired };
   ui.form.reset();
   clearErrors();
-  stopCooldown();
+  opCode.reset();
   ui.title.textContent = batch ? `${spec.label} (${plural(customers.length, 'customer')})` : spec.label;
   clear(ui.summary);
   ui.summary.hidden = false;
@@ -541,9 +561,6 @@ export async function openOperationDialog({ operation, customers, batch = false,
   ui.agreementField.hidden = !spec.agreement;
   prepareLiftField(spec.action === 'freeze');
   showCodeField(codeRequired);
-  ui.hint.textContent = '';
-  clear(ui.demo);
-  ui.demo.hidden = true;
   ui.results.hidden = true;
   clear(ui.resultsList);
   ui.ok.hidden = false;
@@ -602,7 +619,15 @@ function wireOperationDialog() {
   ui.agreement.addEventListener('change', () => {
     if (ui.agreement.checked) fieldError(ui.agreement, ui.agreementError, '');
   });
-  ui.code.addEventListener('input', () => fieldError(ui.code, ui.codeError, ''));
+  opCode = codeSender({
+    input: ui.code,
+    button: ui.sendCode,
+    hint: ui.hint,
+    demo: ui.demo,
+    error: ui.codeError,
+    purpose: () => OPERATIONS[current.operation].action,
+    owner: () => current,
+  });
   const liftChanged = (delay) => {
     fieldError(ui.liftAt, ui.liftError, '');
     if (previewWanted(current)) schedulePreview(delay);
@@ -611,13 +636,12 @@ function wireOperationDialog() {
   ui.liftAt.addEventListener('change', () => liftChanged(0));
   ui.previewRetry.addEventListener('click', () => loadPreview(true));
   ui.agreementLink.addEventListener('click', () => showAgreement(ui.agreementLink));
-  ui.sendCode.addEventListener('click', sendCode);
   ui.cancel.addEventListener('click', () => ui.dialog.close());
   byId('op-x').addEventListener('click', () => ui.dialog.close());
   ui.dialog.addEventListener('close', () => {
     const state = current;
     current = null;
-    stopCooldown();
+    opCode.reset();
     clearTimeout(previewTimer);
     previewTimer = null;
     previewSeq += 1;
@@ -628,8 +652,263 @@ function wireOperationDialog() {
   });
 }
 
+// --- the budget dialog: set (create or replace) or remove a customer's budget -------------
+
+const AMOUNT_PATTERN = /^\d{1,14}(\.\d{1,2})?$/; // what the server accepts: 14 digits, 2 decimals
+const bui = {};
+let budgetState = null;
+let budgetOpening = false;
+let budgetCode = null;
+
+const checkedValue = (name) => {
+  const input = bui.form.querySelector(`input[name="${name}"]:checked`);
+  return input ? input.value : '';
+};
+
+function checkValue(name, value) {
+  for (const input of bui.form.querySelectorAll(`input[name="${name}"]`)) input.checked = input.value === value;
+}
+
+/** What is wrong with an amount, checked before Save ('' when nothing). */
+function amountProblem(text) {
+  if (!text) return 'Enter an amount.';
+  if (!AMOUNT_PATTERN.test(text)) {
+    return 'Enter the amount as a number such as 1000 or 250.50: digits only, at most 14 before the point and 2 after it.';
+  }
+  if (!/[1-9]/.test(text)) return 'Enter an amount greater than 0.';
+  return '';
+}
+
+function clearBudgetErrors() {
+  fieldError(bui.amount, bui.amountError, '');
+  fieldError(bui.agreement, bui.agreementError, '');
+  fieldError(bui.code, bui.codeError, '');
+  setMessage(bui.error, '');
+}
+
+/** The agreement is asked for the freeze policy only; a period change restarts the period. */
+function syncBudgetChoices() {
+  const policy = BUDGET_POLICIES[checkedValue('budget-policy')];
+  const needsAgreement = Boolean(policy && policy.agreement);
+  bui.agreementField.hidden = !needsAgreement;
+  if (!needsAgreement) {
+    bui.agreement.checked = false;
+    fieldError(bui.agreement, bui.agreementError, '');
+  }
+  const existing = budgetState && budgetState.existing;
+  bui.periodNote.hidden = !existing || checkedValue('budget-period') === existing.period;
+}
+
+function showBudgetCodeField(show) {
+  budgetState.codeRequired = show;
+  bui.codeField.hidden = !show;
+}
+
+function budgetSummaryText(budget) {
+  const period = (BUDGET_PERIODS[budget.period] || {}).label || budget.period;
+  return `Current budget: ${budget.amount} (${period.toLowerCase()}), ${budget.spent} spent (${formatPercent(budget.percent_used)}).`;
+}
+
+/** The server's refusal, next to the field it is about (else under the form); focus goes there. */
+function showBudgetServerError(error) {
+  const code = error.code || '';
+  const setting = budgetState.mode === 'set';
+  if (code.startsWith('verification_code')) {
+    if (bui.codeField.hidden) showBudgetCodeField(true);
+    fieldError(bui.code, bui.codeError, error.message);
+    bui.code.focus();
+  } else if (code === 'agreement_required' && setting) {
+    bui.agreementField.hidden = false;
+    fieldError(bui.agreement, bui.agreementError, error.message);
+    bui.agreement.focus();
+  } else if (code === 'validation_failed' && setting && /amount/i.test(error.message)) {
+    fieldError(bui.amount, bui.amountError, error.message);
+    bui.amount.focus();
+  } else {
+    setMessage(bui.error, error.message);
+    bui.ok.focus();
+  }
+}
+
+async function submitBudget(event) {
+  event.preventDefault();
+  const state = budgetState;
+  if (!state || state.busy) return;
+  clearBudgetErrors();
+  const code = bui.code.value.trim();
+  let invalid = null;
+  let body;
+  if (state.mode === 'set') {
+    const amount = bui.amount.value.trim();
+    const problem = amountProblem(amount);
+    if (problem) {
+      fieldError(bui.amount, bui.amountError, problem);
+      invalid = bui.amount;
+    }
+    // The agreement is the server's to ask for (agreement_required): its message shows here.
+    body = { amount, period: checkedValue('budget-period'), on_exhaustion: checkedValue('budget-policy') };
+    if (BUDGET_POLICIES[body.on_exhaustion]?.agreement && bui.agreement.checked) body.agreement_accepted = true;
+  } else {
+    body = {};
+  }
+  if (state.codeRequired && !code) {
+    fieldError(bui.code, bui.codeError, 'Enter the verification code. Click Send code to get one.');
+    invalid = invalid || bui.code;
+  }
+  if (invalid) {
+    invalid.focus();
+    return;
+  }
+  if (code) body.verification_code = code;
+
+  const path = `/v1/customers/${seg(state.customer.id)}/budget`;
+  const label = bui.ok.textContent;
+  state.busy = true;
+  bui.ok.disabled = true;
+  bui.ok.setAttribute('aria-busy', 'true');
+  bui.ok.textContent = 'Working…';
+  try {
+    if (state.mode === 'set') {
+      const budget = await api.put(path, body);
+      const period = (BUDGET_PERIODS[budget.period] || {}).label || budget.period;
+      const policy = (BUDGET_POLICIES[budget.on_exhaustion] || {}).label || budget.on_exhaustion;
+      notify('The budget is saved.', 'success',
+        `${budget.amount} per ${period === 'Monthly' ? 'month' : 'one-time period'}; ${policy.toLowerCase()} when it is used up. `
+        + `Spent so far: ${budget.spent} (${formatPercent(budget.percent_used)}).`);
+      if (budgetState === state) bui.dialog.close();
+      state.onDone?.({ budget });
+    } else {
+      const removed = await api.delete(path, { body });
+      notify('The budget is removed.', 'success',
+        removed && removed.restriction_lifted ? 'The restriction it had applied is lifted.' : '');
+      if (budgetState === state) bui.dialog.close();
+      state.onDone?.({ budget: null, removed });
+    }
+  } catch (error) {
+    if (budgetState === state && error.status !== 401) showBudgetServerError(error);
+  } finally {
+    state.busy = false;
+    if (budgetState === state) {
+      bui.ok.disabled = false;
+      bui.ok.removeAttribute('aria-busy');
+      bui.ok.textContent = label;
+    }
+  }
+}
+
+/**
+ * Opens the budget dialog for `customer` ({id, name}): `mode` 'set' prefills from the current
+ * budget (read fresh), 'remove' asks before removing it. The caller's setting decides whether
+ * a verification code (purpose `budget`) is needed. `onDone({budget, removed})` runs after the
+ * server applied it; focus goes back to `opener` (or `fallbackFocus()`).
+ */
+export async function openBudgetDialog({ customer, mode = 'set', opener, fallbackFocus, onDone }) {
+  if (!customer || bui.dialog.open || budgetOpening) return;
+  budgetOpening = true;
+  let codeRequired = false;
+  let existing = null;
+  let readError = '';
+  try {
+    const [settings, budget] = await Promise.allSettled([
+      api.get('/v1/settings'),
+      api.get(`/v1/customers/${seg(customer.id)}/budget`),
+    ]);
+    if ([settings, budget].some((result) => result.status === 'rejected' && result.reason.status === 401)) return;
+    codeRequired = settings.status === 'fulfilled' && Boolean(settings.value && settings.value.verification_code_required);
+    if (budget.status === 'fulfilled') existing = budget.value;
+    else if (budget.reason.status !== 404) readError = `The current budget could not be read: ${budget.reason.message}`;
+  } finally {
+    budgetOpening = false;
+  }
+
+  budgetState = { customer, mode, existing, opener, fallbackFocus, onDone, busy: false, codeRequired };
+  bui.form.reset();
+  clearBudgetErrors();
+  budgetCode.reset();
+  const removing = mode === 'remove';
+  bui.title.textContent = removing ? 'Remove Budget' : 'Set Budget';
+  clear(bui.summary);
+  append(bui.summary, 'Customer: ', el('strong', { className: 'target-name', text: customer.name }));
+  if (existing) append(bui.summary, el('br'), el('span', { className: 'budget-current', text: budgetSummaryText(existing) }));
+  else if (!readError) append(bui.summary, el('br'), el('span', { className: 'muted', text: 'No budget is set yet.' }));
+  bui.removeText.textContent = 'The budget and its alerts stop. If the budget has restricted the customer, that restriction is lifted.';
+  bui.removeText.hidden = !removing;
+  bui.fields.hidden = removing;
+  bui.amount.value = existing ? String(existing.amount) : '';
+  checkValue('budget-period', existing ? existing.period : 'monthly');
+  checkValue('budget-policy', existing ? existing.on_exhaustion : 'notify');
+  syncBudgetChoices();
+  showBudgetCodeField(codeRequired);
+  setMessage(bui.error, readError);
+  bui.ok.textContent = removing ? 'Remove' : 'Save';
+  bui.ok.className = removing ? 'btn danger' : 'btn primary';
+  bui.ok.disabled = removing && !existing && !readError;
+  bui.dialog.dataset.mode = mode;
+  bui.dialog.showModal();
+  if (!removing) bui.amount.focus();
+  else if (codeRequired) bui.code.focus();
+  else bui.cancel.focus();
+}
+
+function wireBudgetDialog() {
+  Object.assign(bui, {
+    dialog: byId('budget-dialog'),
+    form: byId('budget-form'),
+    title: byId('budget-dialog-title'),
+    summary: byId('budget-summary'),
+    removeText: byId('budget-remove-text'),
+    fields: byId('budget-fields'),
+    amount: byId('budget-amount'),
+    amountError: byId('budget-amount-error'),
+    periodNote: byId('budget-period-note'),
+    agreementField: byId('budget-agreement-field'),
+    agreement: byId('budget-agreement'),
+    agreementError: byId('budget-agreement-error'),
+    agreementLink: byId('budget-agreement-link'),
+    codeField: byId('budget-code-field'),
+    code: byId('budget-code'),
+    codeError: byId('budget-code-error'),
+    error: byId('budget-form-error'),
+    ok: byId('budget-ok'),
+    cancel: byId('budget-cancel'),
+  });
+  // The choices' wording lives in format.js.
+  for (const [value, spec] of Object.entries(BUDGET_PERIODS)) byId(`budget-period-${value}-hint`).textContent = spec.hint;
+  for (const [value, spec] of Object.entries(BUDGET_POLICIES)) byId(`budget-policy-${value}-hint`).textContent = spec.hint;
+  budgetCode = codeSender({
+    input: bui.code,
+    button: byId('budget-send-code'),
+    hint: byId('budget-code-hint'),
+    demo: byId('budget-code-demo'),
+    error: bui.codeError,
+    purpose: () => 'budget',
+    owner: () => budgetState,
+  });
+  bui.form.addEventListener('submit', submitBudget);
+  bui.amount.addEventListener('input', () => fieldError(bui.amount, bui.amountError, ''));
+  bui.form.addEventListener('change', (event) => {
+    if (event.target.name === 'budget-policy' || event.target.name === 'budget-period') syncBudgetChoices();
+  });
+  bui.agreement.addEventListener('change', () => {
+    if (bui.agreement.checked) fieldError(bui.agreement, bui.agreementError, '');
+  });
+  bui.agreementLink.addEventListener('click', () => showAgreement(bui.agreementLink));
+  bui.cancel.addEventListener('click', () => bui.dialog.close());
+  byId('budget-x').addEventListener('click', () => bui.dialog.close());
+  bui.dialog.addEventListener('close', () => {
+    const state = budgetState;
+    budgetState = null;
+    budgetCode.reset();
+    bui.amount.value = '';
+    bui.code.value = '';
+    bui.agreement.checked = false;
+    if (state) restoreFocus(state.opener, state.fallbackFocus);
+  });
+}
+
 export function initDialogs() {
   wireOperationDialog();
+  wireBudgetDialog();
   wireAgreementDialog();
   wireConfirmDialog();
 }

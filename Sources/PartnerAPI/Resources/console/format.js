@@ -73,6 +73,77 @@ export const FROZEN_REASONS = {
 /** Customer levels (`v0`…`v5`); the level picks the retention policy. */
 export const LEVELS = ['v0', 'v1', 'v2', 'v3', 'v4', 'v5'];
 
+/** How long a budget's spend accumulates (`period`). */
+export const BUDGET_PERIODS = {
+  monthly: { label: 'Monthly', hint: 'Starts again on the 1st of each month (00:00 UTC).' },
+  one_time: { label: 'One-time', hint: 'One period, from when the budget is set.' },
+};
+
+/** What happens when a period's spend reaches the budget (`on_exhaustion`). */
+export const BUDGET_POLICIES = {
+  notify: {
+    label: 'Notify only',
+    hint: 'Alerts at 75%, 90% and 100%; nothing is restricted.',
+    agreement: false,
+  },
+  restrict_purchase: {
+    label: 'Restrict purchase',
+    hint: 'At 100% the customer can no longer buy, renew or change resources. All its resources stay usable.',
+    agreement: false,
+  },
+  restrict_purchase_and_freeze_resources: {
+    label: 'Restrict purchase and freeze resources',
+    hint: 'At 100% purchases are restricted and pay-per-use resources are frozen; they enter a retention period and are released when it ends.',
+    agreement: true,
+  },
+};
+
+/** The alert thresholds, in percent of the budget. */
+export const BUDGET_THRESHOLDS = [75, 90, 100];
+
+/** A budget's level by percent used: normal below 75, warn from 75, high from 90, exhausted from 100. */
+export function budgetLevel(percent) {
+  const value = Number(percent);
+  if (!Number.isFinite(value) || value < 75) return 'normal';
+  if (value < 90) return 'warn';
+  if (value < 100) return 'high';
+  return 'exhausted';
+}
+
+const percentFormat = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 2 });
+
+/** 75.5 → "75.5%" in the user's locale (the server rounds to two decimals). */
+export function formatPercent(percent) {
+  const value = Number(percent);
+  return Number.isFinite(value) ? percentFormat.format(value / 100) : '—';
+}
+
+/**
+ * A budget's use: "12 / 100.00" and the percentage, over a bar filled to the percentage
+ * (capped at 100 %), coloured by level. `budget` has amount, spent (decimal strings, shown
+ * as the server wrote them) and percent_used.
+ */
+export function budgetUse(budget, { className = '' } = {}) {
+  const percent = Number(budget.percent_used);
+  const level = budgetLevel(percent);
+  const shown = formatPercent(percent);
+  const fill = Number.isFinite(percent) ? Math.min(Math.max(percent, 0), 100) : 0;
+  return el('div', {
+    className: `budget-use level-${level}${className ? ` ${className}` : ''}`,
+    dataset: { level, percent: String(budget.percent_used ?? '') },
+  },
+    el('div', { className: 'budget-figures' },
+      el('span', { className: 'budget-spent', text: `${budget.spent} / ${budget.amount}` }),
+      el('span', { className: 'budget-percent', text: shown })),
+    el('progress', {
+      className: `budget-bar level-${level}`,
+      max: 100,
+      value: fill,
+      text: shown,
+      attrs: { 'aria-label': `Budget used: ${shown} (${budget.spent} of ${budget.amount})` },
+    }));
+}
+
 const ACTORS = { operator: 'Operator', distributor: 'Distributor', partner: 'Partner', customer: 'Customer', system: 'System' };
 
 function badge(table, value) {

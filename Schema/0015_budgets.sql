@@ -106,8 +106,8 @@ BEGIN
 END
 $$;
 
--- A freeze records its origin: 'manual' (a person) or 'budget' (actor system). Otherwise as
--- in schema 0014.
+-- A freeze records its origin: 'manual' (a person) or 'budget' (actor system, under the
+-- agreement the budget was set under). Otherwise as in schema 0014.
 DROP FUNCTION apply_freeze(uuid, uuid, text, text, text, uuid, text, double precision, uuid, uuid, text, timestamptz);
 CREATE FUNCTION apply_freeze(
     p_customer uuid, p_restriction uuid, p_type text, p_reason text, p_actor_kind text, p_actor uuid,
@@ -121,7 +121,11 @@ DECLARE
     v_count bigint;
 BEGIN
     PERFORM name_seen_customer(p_customer);
-    IF p_type = 'purchase_and_resources' THEN
+    -- A budget's restriction records the agreement its budget was set under; a person's
+    -- freeze, the one in force now.
+    IF p_origin = 'budget' THEN
+        SELECT b.agreement_version INTO v_agreement FROM budgets b WHERE b.customer_id = p_customer;
+    ELSIF p_type = 'purchase_and_resources' THEN
         SELECT a.version INTO v_agreement FROM agreements a ORDER BY a.published_at DESC, a.version DESC LIMIT 1;
     END IF;
     INSERT INTO restrictions (customer_id, id, type, reason, applied_by_kind, applied_by_id, agreement_version,
@@ -363,61 +367,100 @@ BEGIN
 END
 $$;
 
+-- When the period of a budget of kind p_period that contains p_at starts: 00:00 UTC on the
+-- 1st for a monthly budget; a one-time budget's period starts when it is set (p_at). The one
+-- definition of a month, for setting a budget, settling it and listing the ones to roll over.
+CREATE FUNCTION budget_period_start(p_period text, p_at timestamptz) RETURNS timestamptz
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN p_period = 'monthly' THEN date_trunc('month', p_at, 'UTC') ELSE p_at END
+$$;
+
+-- Appends one budget.threshold_reached event per threshold in p_crossed.
+CREATE FUNCTION append_budget_alerts(p_budget budgets, p_crossed integer[], p_spent numeric, p_period_start timestamptz)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_threshold integer;
+BEGIN
+    FOREACH v_threshold IN ARRAY p_crossed LOOP
+        INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
+        VALUES ('budget.threshold_reached', p_budget.distributor_id, p_budget.partner_id, p_budget.customer_id,
+                jsonb_build_object('percent', v_threshold, 'spent', trim_scale(p_spent)::text,
+                                   'amount', p_budget.amount::text, 'period_start', p_period_start),
+                p_budget.customer_id);
+    END LOOP;
+END
+$$;
+
+-- The thresholds p_spent reaches of p_amount that are not in p_reached, in order.
+CREATE FUNCTION budget_thresholds_crossed(p_spent numeric, p_amount numeric, p_reached integer[]) RETURNS integer[]
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(array_agg(t ORDER BY t), '{}') FROM unnest(ARRAY[75, 90, 100]) t
+    WHERE p_spent * 100 >= t * p_amount AND NOT t = ANY (p_reached)
+$$;
+
 -- Settles one customer's charges (the caller holds the customer's FOR UPDATE lock, which
--- setting a budget takes too). Without a budget the charges are dropped. With one: a monthly
--- budget whose period ended starts the period p_now is in (spent from the charges of that
--- period only, no threshold reached); charges before the period start are dropped; then
--- every threshold crossed and not yet reached this period is recorded and announced, one
--- budget.threshold_reached event each. p_now is the caller's clock (tests move it).
--- Answers, after settling, whether the budget is exhausted (spent >= amount), the thresholds
--- just crossed, whether the period rolled over, and the policy and setter the service
--- enforces; no row without a budget.
+-- setting a budget takes too). Without a budget the charges are dropped. With one, each
+-- charge counts in the period its write happened in: when a monthly period has ended, the
+-- old period's last charges are added to it first (its remaining alerts are sent, under its
+-- own period_start), then the period p_now is in starts with its own charges and no
+-- threshold reached. Every threshold crossed and not yet reached is recorded and announced
+-- once. p_now is the database's clock unless a test gives one (NULL: now()).
+-- Answers, after settling, whether the budget is exhausted (spent >= amount), how many
+-- alerts were sent, whether the current period's 100 % was crossed just now, whether the
+-- period rolled over, and the policy and setter the service enforces; no row without a
+-- budget.
 CREATE FUNCTION settle_budget(p_customer uuid, p_now timestamptz)
-RETURNS TABLE (exhausted boolean, crossed integer[], rolled boolean, on_exhaustion text, set_by_kind text, set_by_id uuid)
+RETURNS TABLE (exhausted boolean, alerts integer, crossed_limit boolean, rolled boolean, on_exhaustion text,
+               set_by_kind text, set_by_id uuid)
 LANGUAGE plpgsql AS $$
 DECLARE
     v_budget budgets;
     v_start timestamptz;
-    v_rolled boolean := false;
+    v_rolled boolean;
+    v_old numeric;
     v_new numeric;
     v_spent numeric;
     v_reached integer[];
     v_crossed integer[];
-    v_threshold integer;
+    v_alerts integer := 0;
 BEGIN
     SELECT * INTO v_budget FROM budgets b WHERE b.customer_id = p_customer FOR UPDATE;
     IF NOT FOUND THEN
         DELETE FROM budget_charges c WHERE c.customer_id = p_customer;
         RETURN;
     END IF;
-    v_start := v_budget.period_start;
-    IF v_budget.period = 'monthly' AND date_trunc('month', p_now, 'UTC') > v_start THEN
-        v_start := date_trunc('month', p_now, 'UTC');
-        v_rolled := true;
-    END IF;
+    -- A one-time budget never rolls over; a monthly one starts the month p_now is in.
+    v_start := CASE WHEN v_budget.period = 'monthly'
+                    THEN greatest(v_budget.period_start, budget_period_start('monthly', coalesce(p_now, now())))
+                    ELSE v_budget.period_start END;
+    v_rolled := v_start > v_budget.period_start;
     WITH drained AS (
         DELETE FROM budget_charges c WHERE c.customer_id = p_customer RETURNING c.amount, c.charged_at
     )
-    SELECT coalesce(sum(d.amount) FILTER (WHERE d.charged_at >= v_start), 0) INTO v_new FROM drained d;
-    v_spent := CASE WHEN v_rolled THEN v_new ELSE v_budget.spent + v_new END;
-    v_reached := CASE WHEN v_rolled THEN '{}'::integer[] ELSE v_budget.thresholds_reached END;
-    SELECT coalesce(array_agg(t ORDER BY t), '{}') INTO v_crossed
-    FROM unnest(ARRAY[75, 90, 100]) t
-    WHERE v_spent * 100 >= t * v_budget.amount AND NOT t = ANY (v_reached);
+    SELECT coalesce(sum(d.amount) FILTER (WHERE d.charged_at >= v_budget.period_start AND d.charged_at < v_start), 0),
+           coalesce(sum(d.amount) FILTER (WHERE d.charged_at >= v_start), 0)
+    INTO v_old, v_new FROM drained d;
+    v_spent := v_budget.spent;
+    v_reached := v_budget.thresholds_reached;
+    IF v_rolled THEN
+        -- The old period's last charges, and the alerts they reach in it.
+        v_spent := v_spent + v_old;
+        v_crossed := budget_thresholds_crossed(v_spent, v_budget.amount, v_reached);
+        PERFORM append_budget_alerts(v_budget, v_crossed, v_spent, v_budget.period_start);
+        v_alerts := cardinality(v_crossed);
+        v_spent := 0;
+        v_reached := '{}';
+    END IF;
+    v_spent := v_spent + v_new;
+    v_crossed := budget_thresholds_crossed(v_spent, v_budget.amount, v_reached);
     IF v_rolled OR v_new > 0 OR cardinality(v_crossed) > 0 THEN
         v_reached := v_reached || v_crossed;
         UPDATE budgets b SET spent = v_spent, thresholds_reached = v_reached, period_start = v_start, updated_at = now()
         WHERE b.customer_id = p_customer;
     END IF;
-    FOREACH v_threshold IN ARRAY v_crossed LOOP
-        INSERT INTO outbox_events (type, distributor_id, partner_id, customer_id, data, tenant_id)
-        VALUES ('budget.threshold_reached', v_budget.distributor_id, v_budget.partner_id, p_customer,
-                jsonb_build_object('percent', v_threshold, 'spent', trim_scale(v_spent)::text,
-                                   'amount', v_budget.amount::text, 'period_start', v_start),
-                p_customer);
-    END LOOP;
-    RETURN QUERY SELECT v_spent >= v_budget.amount, v_crossed, v_rolled, v_budget.on_exhaustion, v_budget.set_by_kind,
-                        v_budget.set_by_id;
+    PERFORM append_budget_alerts(v_budget, v_crossed, v_spent, v_start);
+    RETURN QUERY SELECT v_spent >= v_budget.amount, v_alerts + cardinality(v_crossed), 100 = ANY (v_crossed), v_rolled,
+                        v_budget.on_exhaustion, v_budget.set_by_kind, v_budget.set_by_id;
 END
 $$;
 

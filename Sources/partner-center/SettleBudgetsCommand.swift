@@ -31,6 +31,13 @@ struct SettleBudgetsCommand: AsyncParsableCommand {
         } catch let error as PartnerError {
             RetentionSweepCommand.fail(error.message)
         }
+        defer {
+            // A customer that could not be settled fails the run (the others were settled).
+            if report.failed > 0 {
+                FileHandle.standardError.write(Data("failed: \(report.failures.joined(separator: "; "))\n".utf8))
+                Foundation.exit(1)
+            }
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -39,7 +46,7 @@ struct SettleBudgetsCommand: AsyncParsableCommand {
         } else {
             print("settled \(report.customers) customers: \(report.alerts) alerts, \(report.restricted) restricted, "
                 + "\(report.lifted) lifted, \(report.skipped) not restricted (setter without authority); "
-                + "charges of \(report.dropped) customers without a budget dropped")
+                + "charges of \(report.dropped) customers without a budget dropped; \(report.failed) failed")
         }
     }
 }

@@ -16,7 +16,7 @@ struct BudgetTests {
     @discardableResult
     static func setBudget(
         _ world: World, _ tenant: Tenant, amount: String, period: BudgetPeriod = .monthly, policy: BudgetPolicy = .restrictPurchase,
-        as principal: Principal? = nil, agreement: Bool = true, code: String? = nil, now: Date = Date()
+        as principal: Principal? = nil, agreement: Bool = true, code: String? = nil, now: Date? = nil
     ) async throws -> Budget {
         try await world.services.budgets.set(
             customerID: tenant.customerID,
@@ -251,6 +251,8 @@ struct BudgetTests {
             #expect(try await client.string("""
                 SELECT actor_kind || ' ' || (details->>'origin') FROM audit_events WHERE customer_id = $1 AND action = 'customer.restricted'
                 """, [tenant.customerID]) == "system budget")
+            #expect(try await client.string("SELECT agreement_version FROM restrictions WHERE customer_id = $1", [tenant.customerID])
+                == (try await client.string("SELECT agreement_version FROM budgets WHERE customer_id = $1", [tenant.customerID])))
             // Raised above the spend: the budget's own restriction is lifted at once.
             let raised = try await Self.setBudget(world, tenant, amount: "20", policy: .restrictPurchaseAndFreezeResources)
             #expect(raised.thresholdsReached == [])
@@ -265,12 +267,20 @@ struct BudgetTests {
             // Lowered to the spend again: restricted again by the setting itself.
             _ = try await Self.setBudget(world, tenant, amount: "10", policy: .restrictPurchaseAndFreezeResources)
             #expect(try await Self.activeRestriction(client, tenant) == "budget system budget exhausted")
+            // Resending the same budget changes nothing.
+            _ = try await Self.setBudget(world, tenant, amount: "10", policy: .restrictPurchaseAndFreezeResources)
+            #expect(try await client.int("SELECT count(*) FROM restrictions WHERE customer_id = $1", [tenant.customerID]) == 2)
+            // Another restricting policy: its own type replaces the budget's restriction.
+            _ = try await Self.setBudget(world, tenant, amount: "10", policy: .restrictPurchase)
+            #expect(try await client.string(
+                "SELECT (SELECT type FROM restrictions WHERE customer_id = $1 AND lifted_at IS NULL)", [tenant.customerID]) == "purchase")
+            #expect(try await client.int("SELECT count(*) FROM resources WHERE customer_id = $1 AND state = 'active'", [tenant.customerID]) == 2)
             // Switched to notify only: the budget's restriction goes.
             _ = try await Self.setBudget(world, tenant, amount: "10", policy: .notify)
             #expect(try await Self.activeRestriction(client, tenant) == nil)
             #expect(try await client.string(
                 "SELECT string_agg(lift_reason, ', ' ORDER BY lifted_at) FROM restrictions WHERE customer_id = $1", [tenant.customerID])
-                == "budget raised, budget policy notifies only")
+                == "budget raised, budget policy changed, budget policy notifies only")
             try await assertInvariants(client)
         }
     }
@@ -329,9 +339,13 @@ struct BudgetTests {
             let world = try await World.build(client: client)
             let tenant = try await world.tenant(payPerUse: 1, prepaid: 0)
             let once = try await world.customer(of: tenant, payPerUse: 1, prepaid: 0)
+            let late = try await world.customer(of: tenant, payPerUse: 1, prepaid: 0)
             try await Self.price(world, "ecs.instance", usage: "1", monthly: "0")
             try await Self.setBudget(world, tenant, amount: "10")
             try await Self.setBudget(world, once, amount: "10", period: .oneTime)
+            try await Self.setBudget(world, late, amount: "10")
+            let lateResource = try await world.resourceIDs(late, .payPerUse)[0]
+            try await Self.use(client, late, lateResource, quantity: "7")
             for customer in [tenant, once] {
                 try await Self.use(client, customer, try await world.resourceIDs(customer, .payPerUse)[0], quantity: "12")
             }
@@ -339,9 +353,21 @@ struct BudgetTests {
             #expect(try await Self.activeRestriction(client, tenant) == "budget system budget exhausted")
             // A charge recorded this month but settled after the month turned stays in this month.
             try await Self.use(client, tenant, try await world.resourceIDs(tenant, .payPerUse)[0], quantity: "3")
+            // The month's last charges of `late` (70 % → 100 %) are settled only after it ended.
+            try await Self.use(client, late, lateResource, quantity: "3")
+            let thisMonth = try await Self.budget(world, late).periodStart
             let next = Self.nextMonth()
             let report = try await world.services.budgetSettlement.run(now: next)
             #expect(report.lifted == 1)
+            // They count in their own month: its 75, 90 and 100 % alerts, under its period.
+            #expect(try await Self.alerts(client, late) == [75: 1, 90: 1, 100: 1])
+            #expect(try await client.int("""
+                SELECT count(*) FROM outbox_events WHERE customer_id = $1 AND type = 'budget.threshold_reached'
+                  AND (data->>'period_start')::timestamptz = $2
+                """, [late.customerID, thisMonth]) == 3)
+            let lateBudget = try await Self.budget(world, late)
+            #expect(lateBudget.spent == "0" && lateBudget.periodStart == next)
+            #expect(try await Self.activeRestriction(client, late) == nil)
             let budget = try await Self.budget(world, tenant)
             #expect(budget.periodStart == next)
             #expect(budget.spent == "0")
@@ -355,6 +381,33 @@ struct BudgetTests {
             #expect(try await Self.activeRestriction(client, once) == "budget system budget exhausted")
             // Run again in the new month: nothing more to do.
             #expect(try await world.services.budgetSettlement.run(now: next) == BudgetSettlement.Report())
+        }
+    }
+
+    /// A customer whose settlement fails (here: its row held by a long transaction past the
+    /// statement timeout) is counted and named; the others are settled in the same run.
+    @Test func oneCustomersFailureDoesNotStopTheOthers() async throws {
+        try await withTestDatabase { (database, client) async throws in
+            let world = try await World.build(client: client)
+            let stuck = try await world.tenant(payPerUse: 1, prepaid: 0)
+            let fine = try await world.customer(of: stuck, payPerUse: 1, prepaid: 0)
+            try await Self.price(world, "ecs.instance", usage: "1", monthly: "0")
+            for customer in [stuck, fine] {
+                try await Self.setBudget(world, customer, amount: "10", policy: .notify)
+                try await Self.use(client, customer, try await world.resourceIDs(customer, .payPerUse)[0], quantity: "8")
+            }
+            let holder = try database.connect()
+            defer { holder.close() }
+            try holder.execute("BEGIN")
+            try holder.execute("SELECT 1 FROM customers WHERE id = $1 FOR UPDATE", [stuck.customerID])
+            let impatient = try database.client(statementTimeout: .seconds(1))
+            let report = try await world.services(on: impatient).budgetSettlement.run()
+            await impatient.shutdown()
+            try holder.execute("ROLLBACK")
+            #expect(report.failed == 1 && report.customers == 1 && report.alerts == 1, "\(report)")
+            #expect(report.failures.first?.hasPrefix(stuck.customerID.lowercasedString) == true)
+            #expect(try await Self.budget(world, fine).spent == "8")
+            #expect(try await Self.budget(world, stuck).spent == "0")
         }
     }
 

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import PartnerCore
 import ServiceLifecycle
 
@@ -26,9 +27,17 @@ struct BudgetSettlementService: Service {
                         "lifted": "\(report.lifted)", "skipped": "\(report.skipped)",
                     ])
                 }
+                // A customer the settlement could not settle is a bug or a lock held too long:
+                // logged with its id and counted as an internal error; the next round retries.
+                if report.failed > 0 {
+                    AppMetrics.internalErrors.increment(by: report.failed)
+                    logger.error("budget settlement failed for some customers", metadata: [
+                        "failed": "\(report.failed)", "failures": "\(report.failures.joined(separator: "; "))",
+                    ])
+                }
             } catch {
-                // The database may be away (a restart): the next round tries again.
-                logger.error("budget settlement failed", metadata: ["error": "\(PartnerError.from(error).message)"])
+                // The database is away (a restart): the next round tries again.
+                logger.error("budget settlement failed", metadata: ["error": "\(error)"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }

@@ -86,12 +86,9 @@ public struct BudgetRequest: Sendable {
     }
 }
 
-/// One line of the operator's price list.
-public struct Price: Sendable, Codable, Equatable {
-    public var resourceType: String
-    /// Per unit of usage quantity.
-    public var usageUnitPrice: String
-    /// Per month of a prepaid term.
-    public var monthlyPrice: String
-    public var updatedAt: Date
+/// The answer to removing a budget.
+public struct RemovedBudget: Sendable, Codable, Equatable {
+    public var customerId: UUID
+    /// The budget's own restriction was active and is lifted with it.
+    public var restrictionLifted: Bool
 }

@@ -1,17 +1,20 @@
 import Foundation
 import Postgres
 
-/// Settles budgets (DESIGN §10): drains each customer's unsettled charges into its budget,
-/// sends each threshold's alert once per period, restricts at 100 % under an automatic
-/// policy and lifts a budget's own restriction when the budget no longer holds (raised above
-/// the spend, a new monthly period, removed). The rules are here, once; `Budgets` applies
-/// them when a budget is set or removed, and `run` at least every 60 s.
+/// Settles budgets (DESIGN §10): drains each customer's unsettled charges into its budget
+/// and sends each threshold's alert once per period (`settle_budget`, schema 0015: spend,
+/// periods and thresholds), then enforces the budget's restriction (`enforce`, here: when a
+/// budget restricts and when it lifts). `Budgets` runs both when a budget is set or removed;
+/// `run` at least every 60 s.
 ///
 /// Locking: one transaction per customer, which locks the customer row `FOR UPDATE` first
 /// (`LockedCustomer.lockForSystem`), as a freeze does: a restriction applied here holds the
 /// purchase gate exactly as a person's does (the gate's `FOR SHARE` waits for it), setting a
 /// budget cannot interleave with a settlement, and two settlers of one customer take turns
-/// (the second finds nothing to drain). Usage never waits: its charges are rows of their own.
+/// (the second finds nothing to drain). Usage takes no lock a settlement holds on plain
+/// PostgreSQL (its charges are rows of their own); on Citus, naming the customer's tenant
+/// takes `FOR KEY SHARE` on the customer, so usage waits for a settlement's short
+/// transaction.
 public struct BudgetSettlement: Sendable {
     let client: PostgresClient
     let refusals: RefusalCache
@@ -30,6 +33,9 @@ public struct BudgetSettlement: Sendable {
         public var skipped = 0
         /// Customers without a budget whose charges were dropped.
         public var dropped = 0
+        /// Customers whose settlement failed (the others went on); `failures` names them.
+        public var failed = 0
+        public var failures: [String] = []
     }
 
     /// What settling one customer did to its restriction.
@@ -37,14 +43,31 @@ public struct BudgetSettlement: Sendable {
         case none
         case restricted
         case lifted
+        /// The budget's restriction was replaced by one of the type its changed policy names.
+        case replaced
         /// The budget's setter no longer holds the authority: alerted, not restricted.
         case skipped
     }
 
-    /// Why the budget's enforcement is running: a settlement only restricts on the crossing
-    /// itself; setting a budget that is already exhausted restricts at once.
-    enum Trigger {
-        case settlement, set, removed
+    /// Why the budget's enforcement runs, and the request that caused it (for the audit).
+    enum Trigger: Equatable {
+        /// The periodic settlement: restricts on the crossing of 100 % itself.
+        case settlement
+        /// A budget set: restricts when already exhausted and the crossing is new, or the
+        /// policy changed (resending the same budget does not undo a person's lift).
+        case set(policyChanged: Bool, requestID: String?)
+        case removed(requestID: String?)
+
+        var requestID: String? {
+            switch self {
+            case .settlement: nil
+            case .set(_, let requestID), .removed(let requestID): requestID
+            }
+        }
+
+        var isRemoval: Bool { if case .removed = self { true } else { false } }
+
+        var changedPolicy: Bool { if case .set(true, _) = self { true } else { false } }
     }
 
     /// Customers with a budget and unsettled charges after `$1` in id order, `$2` at a time
@@ -54,10 +77,12 @@ public struct BudgetSettlement: Sendable {
         WHERE b.customer_id > $1 AND EXISTS (SELECT 1 FROM budget_charges c WHERE c.customer_id = b.customer_id)
         ORDER BY b.customer_id LIMIT $2
         """
-    /// Monthly budgets whose period is over by the clock `$1`, after `$2`, `$3` at a time.
+    /// Monthly budgets whose period is over by the clock `$1` (NULL: the database's), after
+    /// `$2`, `$3` at a time.
     static let dueRolloverSQL = """
         SELECT customer_id FROM budgets
-        WHERE period = 'monthly' AND period_start < date_trunc('month', $1::timestamptz, 'UTC') AND customer_id > $2
+        WHERE period = 'monthly' AND period_start < budget_period_start('monthly', coalesce($1::timestamptz, now()))
+          AND customer_id > $2
         ORDER BY customer_id LIMIT $3
         """
     /// Customers without a budget whose charges wait to be dropped, after `$1`, `$2` at a time.
@@ -68,13 +93,14 @@ public struct BudgetSettlement: Sendable {
         """
 
     /// Settles every budget that has something to settle, `batch` customers per listing.
-    /// `now` is the clock that decides monthly periods (tests move it).
+    /// `now` overrides the database's clock for monthly periods (tests move it).
     ///
-    /// With `droppingUnbudgeted`, also drops the charges of customers without a budget: no
-    /// rule waits on them, so `serve` does it only every few minutes. Each goes through the
-    /// same locked settlement as a budget's (a budget set meanwhile must find every charge
-    /// its count did not see), one short transaction per customer.
-    public func run(now: Date = Date(), batch: Int = 500, droppingUnbudgeted: Bool = true) async throws -> Report {
+    /// One customer's failure (a lock timeout behind a long freeze, a bug) is counted and the
+    /// others go on; the database being unavailable ends the run.
+    ///
+    /// With `droppingUnbudgeted`, also drops the charges of up to `batch` customers without a
+    /// budget: no rule waits on them, so `serve` does it only every few minutes.
+    public func run(now: Date? = nil, batch: Int = 500, droppingUnbudgeted: Bool = true) async throws -> Report {
         var report = Report()
         for listing in droppingUnbudgeted ? [Listing.charges, .rollovers, .unbudgeted] : [.charges, .rollovers] {
             var cursor = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
@@ -89,21 +115,30 @@ public struct BudgetSettlement: Sendable {
                     return try rows.map { try $0.decode(0, as: UUID.self) }
                 }
                 for customerID in due {
-                    let outcome = try await settle(customerID: customerID, now: now)
-                    if listing == .unbudgeted {
-                        report.dropped += 1
-                        continue
-                    }
-                    report.customers += 1
-                    report.alerts += outcome.alerts
-                    switch outcome.enforcement {
-                    case .restricted: report.restricted += 1
-                    case .lifted: report.lifted += 1
-                    case .skipped: report.skipped += 1
-                    case .none: break
+                    do {
+                        if listing == .unbudgeted {
+                            try await drop(customerID: customerID)
+                            report.dropped += 1
+                            continue
+                        }
+                        let outcome = try await settle(customerID: customerID, now: now)
+                        report.customers += 1
+                        report.alerts += outcome.alerts
+                        switch outcome.enforcement {
+                        case .restricted, .replaced: report.restricted += 1
+                        case .lifted: report.lifted += 1
+                        case .skipped: report.skipped += 1
+                        case .none: break
+                        }
+                    } catch let error as PostgresError where error.isUnavailable {
+                        throw error
+                    } catch {
+                        report.failed += 1
+                        if report.failures.count < 10 { report.failures.append("\(customerID.lowercasedString): \(error)") }
                     }
                 }
-                guard due.count == batch, let last = due.last else { break }
+                // The drop takes one page a run: it must not hold up the next settlement.
+                guard listing != .unbudgeted, due.count == batch, let last = due.last else { break }
                 cursor = last
             }
         }
@@ -113,38 +148,51 @@ public struct BudgetSettlement: Sendable {
     private enum Listing { case charges, rollovers, unbudgeted }
 
     /// Settles one customer in its own transaction.
-    func settle(customerID: UUID, now: Date) async throws -> (alerts: Int, enforcement: Enforcement) {
+    func settle(customerID: UUID, now: Date?) async throws -> (alerts: Int, enforcement: Enforcement) {
         let result = try await client.withTransaction(in: .all) { connection -> (alerts: Int, enforcement: Enforcement) in
             guard let locked = try LockedCustomer.lockForSystem(customerID, connection) else { return (0, .none) }
             return try Self.settle(locked, now: now, trigger: .settlement, connection)
         }
-        if result.enforcement == .lifted { refusals.forget(customerIDs: [customerID]) }
+        if result.enforcement == .lifted || result.enforcement == .replaced { refusals.forget(customerIDs: [customerID]) }
         return result
+    }
+
+    /// Drops the charges of a customer without a budget. `FOR KEY SHARE` conflicts with the
+    /// `FOR UPDATE` of a budget being set (whose count must find every charge it did not
+    /// see), not with the purchase gate's `FOR SHARE`; the second statement reads after the
+    /// lock, so it sees a budget that committed while it waited.
+    func drop(customerID: UUID) async throws {
+        try await client.withTransaction(in: .all) { connection in
+            try connection.query("SELECT 1 FROM customers WHERE id = $1 FOR KEY SHARE", [customerID])
+            try connection.query("""
+                DELETE FROM budget_charges c
+                WHERE c.customer_id = $1 AND NOT EXISTS (SELECT 1 FROM budgets b WHERE b.customer_id = $1)
+                """, [customerID])
+        }
     }
 
     /// Settles a locked customer's budget and enforces it (the caller holds the lock).
     static func settle(
-        _ locked: LockedCustomer, now: Date, trigger: Trigger, _ connection: PostgresConnection
+        _ locked: LockedCustomer, now: Date?, trigger: Trigger, _ connection: PostgresConnection
     ) throws -> (alerts: Int, enforcement: Enforcement) {
         guard let row = try connection.query(
-            "SELECT exhausted, crossed, rolled, on_exhaustion, set_by_kind, set_by_id FROM settle_budget($1, $2)",
+            "SELECT exhausted, alerts, crossed_limit, rolled, on_exhaustion, set_by_kind, set_by_id FROM settle_budget($1, $2)",
             [locked.id, now]).first
         else {
             return (0, try enforce(locked, budget: nil, trigger: trigger, connection))
         }
-        guard let policy = BudgetPolicy(rawValue: try row.decode(3)), let setterKind = Principal.Kind(rawValue: try row.decode(4))
+        guard let policy = BudgetPolicy(rawValue: try row.decode(4)), let setterKind = Principal.Kind(rawValue: try row.decode(5))
         else { throw PartnerError.internal }
-        let crossed: [Int] = try row.decode(1)
         let state = SettledBudget(
-            exhausted: try row.decode(0), crossedLimit: crossed.contains(100), rolled: try row.decode(2), policy: policy,
-            setter: Principal(kind: setterKind, id: try row.decode(5)))
-        return (crossed.count, try enforce(locked, budget: state, trigger: trigger, connection))
+            exhausted: try row.decode(0), crossedLimit: try row.decode(2), rolled: try row.decode(3), policy: policy,
+            setter: Principal(kind: setterKind, id: try row.decode(6)))
+        return (try row.decode(1), try enforce(locked, budget: state, trigger: trigger, connection))
     }
 
     /// A budget as settled, with what its enforcement needs.
     struct SettledBudget {
         var exhausted: Bool
-        /// The 100 % threshold was crossed by this settlement.
+        /// The current period's 100 % was crossed by this settlement.
         var crossedLimit: Bool
         var rolled: Bool
         var policy: BudgetPolicy
@@ -158,28 +206,40 @@ public struct BudgetSettlement: Sendable {
     static func enforce(
         _ locked: LockedCustomer, budget: SettledBudget?, trigger: Trigger, _ connection: PostgresConnection
     ) throws -> Enforcement {
-        let system = ActorRef(kind: ActorKind.system, id: nil)
         let active = try locked.activeRestriction(connection)
         // A budget lifts only its own restriction, once the budget no longer holds: raised
-        // above the spend, a new period, its policy now only notifies, or removed.
-        if let active, active.origin == .budget,
-            budget.map({ !$0.exhausted || $0.policy.restrictionType == nil }) ?? (trigger == .removed)
-        {
-            let reason =
+        // above the spend, a new period, its policy now only notifies or names another type,
+        // or removed.
+        if let active, active.origin == .budget {
+            let reason: String? =
                 switch budget {
-                case nil: "budget removed"
-                case let budget? where budget.rolled: "new budget period"
-                case let budget? where budget.exhausted: "budget policy notifies only"
-                default: "budget raised"
+                case nil: trigger.isRemoval ? "budget removed" : nil
+                case let budget? where budget.rolled && !budget.exhausted: "new budget period"
+                case let budget? where !budget.exhausted: "budget raised"
+                case let budget? where budget.policy.restrictionType == nil: "budget policy notifies only"
+                case let budget? where budget.policy.restrictionType != active.type: "budget policy changed"
+                default: nil
                 }
-            _ = try Restrictions.lift(locked, restrictionID: active.id, reason: reason, actor: system, requestID: nil, connection)
-            return .lifted
+            guard let reason else { return .none }
+            _ = try Restrictions.lift(
+                locked, restrictionID: active.id, reason: reason, actor: .system, requestID: trigger.requestID, connection)
+            // A changed policy that still restricts: its own type replaces the old one.
+            guard let budget, budget.exhausted, let type = budget.policy.restrictionType else { return .lifted }
+            return try restrict(locked, type, budget, trigger, connection) == .restricted ? .replaced : .lifted
         }
-        guard let budget, budget.exhausted, let type = budget.policy.restrictionType, active == nil, locked.status == .normal,
-            budget.crossedLimit || trigger == .set
+        guard let budget, budget.exhausted, let type = budget.policy.restrictionType, active == nil, locked.status == .normal
         else { return .none }
-        // The policy acts for whoever set it: if that partner or distributor can no longer
-        // restrict this customer (grant revoked, suspended), the alert stands alone.
+        guard budget.crossedLimit || trigger.changedPolicy else { return .none }
+        return try restrict(locked, type, budget, trigger, connection)
+    }
+
+    /// Applies the budget's restriction for whoever set the budget. If that partner or
+    /// distributor can no longer restrict this customer (grant revoked, suspended), the
+    /// alert stands alone and `budget.restriction_skipped` says why.
+    private static func restrict(
+        _ locked: LockedCustomer, _ type: RestrictionType, _ budget: SettledBudget, _ trigger: Trigger,
+        _ connection: PostgresConnection
+    ) throws -> Enforcement {
         if let refusal = locked.authority.refusal(for: budget.setter) {
             try Outbox.appendOnShard(
                 connection, type: Outbox.EventType.budgetRestrictionSkipped, scope: locked.scope,
@@ -187,15 +247,8 @@ public struct BudgetSettlement: Sendable {
             return .skipped
         }
         _ = try Restrictions.apply(
-            locked, restrictionID: UUID.random(), type: type, reason: exhaustedReason, actor: system, origin: .budget,
-            requestID: nil, liftAt: nil, connection)
+            locked, restrictionID: UUID.random(), type: type, reason: exhaustedReason, actor: .system, origin: .budget,
+            requestID: trigger.requestID, liftAt: nil, connection)
         return .restricted
-    }
-}
-
-extension LockedCustomer {
-    /// The tenants an event or audit row of this customer names.
-    var scope: TenantScope {
-        TenantScope(distributorID: authority.facts.distributorID, partnerID: authority.facts.partnerID, customerID: id)
     }
 }

@@ -22,11 +22,17 @@ public struct Budgets: Sendable {
         self.refusals = refusals
     }
 
+    /// Spent and its percentage of the amount, as every answer shows them (`alias`: the
+    /// budgets row).
+    static func spentSQL(_ alias: String) -> String {
+        "trim_scale(\(alias).spent)::text, round(\(alias).spent * 100 / \(alias).amount, 2)::float8"
+    }
+
     static let selectSQL = """
-        SELECT customer_id, amount::text, period, on_exhaustion, period_start, trim_scale(spent)::text,
-               trim_scale(greatest(amount - spent, 0))::text, round(spent * 100 / amount, 2)::float8, thresholds_reached,
-               agreement_version, set_by_kind, set_by_id, updated_at
-        FROM budgets WHERE customer_id = $1
+        SELECT b.customer_id, b.amount::text, b.period, b.on_exhaustion, b.period_start, \(spentSQL("b")),
+               trim_scale(greatest(b.amount - b.spent, 0))::text, b.thresholds_reached,
+               b.agreement_version, b.set_by_kind, b.set_by_id, b.updated_at
+        FROM budgets b WHERE b.customer_id = $1
         """
 
     static func budget(_ row: PostgresRow) throws -> Budget {
@@ -35,7 +41,7 @@ public struct Budgets: Sendable {
         }
         return Budget(
             customerId: try row.decode(0), amount: try row.decode(1), period: period, onExhaustion: policy,
-            periodStart: try row.decode(4), spent: try row.decode(5), remaining: try row.decode(6), percentUsed: try row.decode(7),
+            periodStart: try row.decode(4), spent: try row.decode(5), remaining: try row.decode(7), percentUsed: try row.decode(6),
             thresholdsReached: try row.decode(8), agreementVersion: try row.decode(9, as: String?.self),
             setBy: ActorRef(kind: try row.decode(10), id: try row.decode(11)), updatedAt: try row.decode(12), alerts: nil)
     }
@@ -71,16 +77,15 @@ public struct Budgets: Sendable {
     /// changes, starts a period of its own and counts what the customer spent in it so far;
     /// otherwise spend and period stay, and only the alerts still reached under the new
     /// amount stay sent (the others are sent again when reached again).
-    public func set(customerID: UUID, _ request: BudgetRequest, now: Date = Date(), context: ChangeContext) async throws -> Budget {
-        try Restrictions.requireActorKind(context.principal)
+    /// `now` overrides the database's clock for the period (tests move it).
+    public func set(customerID: UUID, _ request: BudgetRequest, now: Date? = nil, context: ChangeContext) async throws -> Budget {
+        try Restrictions.requireActorKind(context.principal, to: "set its budget")
         let amount = try Validate.decimal(request.amount, field: "amount", fractionDigits: 2, positive: true)
         guard let period = request.period else { throw PartnerError.validation("period must be monthly or one_time") }
         guard let policy = request.onExhaustion else {
             throw PartnerError.validation("on_exhaustion must be notify, restrict_purchase or restrict_purchase_and_freeze_resources")
         }
-        if policy == .restrictPurchaseAndFreezeResources && !request.agreementAccepted {
-            throw PartnerError(.agreementRequired, "accept the Agreement for Partners to Manage Customer Budgets to freeze resources")
-        }
+        if policy == .restrictPurchaseAndFreezeResources && !request.agreementAccepted { throw Agreements.required }
         let codes = self.codes
         let (budget, enforcement) = try await Restrictions.settle(client.withTransaction(in: Access.tenant(of: context.principal)) {
             connection -> Restrictions.Settled<(Budget, BudgetSettlement.Enforcement)> in
@@ -92,8 +97,10 @@ public struct Budgets: Sendable {
             }
             // Charges and the customer's rows are read as the customer's (row-level security).
             try connection.name(.customer(customerID))
-            try Self.store(locked, amount: amount, period: period, policy: policy, now: now, context: context, connection)
-            let (_, enforcement) = try BudgetSettlement.settle(locked, now: now, trigger: .set, connection)
+            let policyChanged = try Self.store(
+                locked, amount: amount, period: period, policy: policy, now: now, context: context, connection)
+            let (_, enforcement) = try BudgetSettlement.settle(
+                locked, now: now, trigger: .set(policyChanged: policyChanged, requestID: context.requestID), connection)
             let budget = try Self.budget(try connection.query(Self.selectSQL, [customerID]).single())
             try AuditLog.append(
                 connection, context, action: "budget.set", target: ("customer", customerID), scope: locked.scope,
@@ -104,22 +111,22 @@ public struct Budgets: Sendable {
             try context.recordAnswer(budget, connection)
             return .done((budget, enforcement))
         })
-        if enforcement == .lifted { refusals.forget(customerIDs: [customerID]) }
+        if enforcement == .lifted || enforcement == .replaced { refusals.forget(customerIDs: [customerID]) }
         return budget
     }
 
-    /// Writes the budget row under the customer's lock.
+    /// Writes the budget row under the customer's lock; answers whether its policy is new
+    /// (a new budget, or another policy than before).
     private static func store(
-        _ locked: LockedCustomer, amount: String, period: BudgetPeriod, policy: BudgetPolicy, now: Date, context: ChangeContext,
+        _ locked: LockedCustomer, amount: String, period: BudgetPeriod, policy: BudgetPolicy, now: Date?, context: ChangeContext,
         _ connection: PostgresConnection
-    ) throws {
+    ) throws -> Bool {
         let agreement: String? =
-            policy == .restrictPurchaseAndFreezeResources
-            ? try connection.query("SELECT version FROM agreements ORDER BY published_at DESC, version DESC LIMIT 1").first?.decode(0)
-            : nil
+            policy == .restrictPurchaseAndFreezeResources ? try connection.query(Agreements.currentSQL).first?.decode(0) : nil
         let current = try connection.query(
-            "SELECT period, spent, thresholds_reached FROM budgets WHERE customer_id = $1 FOR UPDATE", [locked.id]
+            "SELECT period, spent, thresholds_reached, on_exhaustion FROM budgets WHERE customer_id = $1 FOR UPDATE", [locked.id]
         ).first
+        let policyChanged = try current?.decode(3, as: String.self) != policy.rawValue
         let actor = context.principal
         if let current, try current.decode(0, as: String.self) == period.rawValue {
             // The alerts still reached under the new amount stay sent.
@@ -132,12 +139,11 @@ public struct Budgets: Sendable {
                                    set_by_kind = $6, set_by_id = $7, updated_at = now()
                 WHERE customer_id = $1
                 """, [locked.id, amount, policy.rawValue, agreement, kept, actor.actorKind, actor.id])
-            return
+            return policyChanged
         }
         // A period of its own: a month from the 1st (00:00 UTC), or one-time from now.
         let start: Date = try connection.query(
-            "SELECT CASE WHEN $1 = 'monthly' THEN date_trunc('month', $2::timestamptz, 'UTC') ELSE $2::timestamptz END",
-            [period.rawValue, now]
+            "SELECT budget_period_start($1, coalesce($2::timestamptz, now()))", [period.rawValue, now]
         ).single().decode(0)
         let spent: String = try connection.query("SELECT budget_recount($1, $2)::text", [locked.id, start]).single().decode(0)
         let owners = locked.authority.facts
@@ -157,12 +163,13 @@ public struct Budgets: Sendable {
                 WHERE customer_id = $1
                 """, [locked.id, amount, period.rawValue, policy.rawValue, agreement, start, spent, actor.actorKind, actor.id])
         }
+        return policyChanged
     }
 
     /// Removes the customer's budget; the budget's own restriction, if one is active, is
     /// lifted with it. `not_found` when there is none.
     public func remove(customerID: UUID, verificationCode: String?, context: ChangeContext) async throws -> RemovedBudget {
-        try Restrictions.requireActorKind(context.principal)
+        try Restrictions.requireActorKind(context.principal, to: "remove its budget")
         let codes = self.codes
         let (removed, enforcement) = try await Restrictions.settle(client.withTransaction(in: Access.tenant(of: context.principal)) {
             connection -> Restrictions.Settled<(RemovedBudget, BudgetSettlement.Enforcement)> in
@@ -176,7 +183,8 @@ public struct Budgets: Sendable {
             guard !(try connection.query("DELETE FROM budgets WHERE customer_id = $1 RETURNING 1", [customerID])).isEmpty else {
                 throw PartnerError.notFound("a budget")
             }
-            let enforcement = try BudgetSettlement.enforce(locked, budget: nil, trigger: .removed, connection)
+            let enforcement = try BudgetSettlement.enforce(
+                locked, budget: nil, trigger: .removed(requestID: context.requestID), connection)
             try AuditLog.append(connection, context, action: "budget.removed", target: ("customer", customerID), scope: locked.scope)
             let removed = RemovedBudget(customerId: customerID, restrictionLifted: enforcement == .lifted)
             try context.recordAnswer(removed, connection)
@@ -185,11 +193,4 @@ public struct Budgets: Sendable {
         if enforcement == .lifted { refusals.forget(customerIDs: [customerID]) }
         return removed
     }
-}
-
-/// The answer to removing a budget.
-public struct RemovedBudget: Sendable, Codable, Equatable {
-    public var customerId: UUID
-    /// The budget's own restriction was active and is lifted with it.
-    public var restrictionLifted: Bool
 }

@@ -16,7 +16,7 @@ public struct Customers: Sendable {
                EXISTS (SELECT 1 FROM freeze_permission_grants g WHERE g.partner_id = p.id AND g.revoked_at IS NULL),
                r.id, r.type, r.reason, r.applied_by_kind, r.applied_by_id, r.applied_at, r.agreement_version,
                c.level, r.lift_at, r.origin,
-               b.amount::text, trim_scale(b.spent)::text, round(b.spent * 100 / b.amount, 2)::float8, b.on_exhaustion
+               b.amount::text, \(Budgets.spentSQL("b")), b.on_exhaustion
         FROM customers c
         JOIN partners p ON p.id = c.partner_id
         JOIN distributors d ON d.id = p.distributor_id

@@ -103,3 +103,10 @@ struct LockedCustomer {
         return (try row.decode(0), type, origin)
     }
 }
+
+extension LockedCustomer {
+    /// The tenants an event or audit row of this customer names.
+    var scope: TenantScope {
+        TenantScope(distributorID: authority.facts.distributorID, partnerID: authority.facts.partnerID, customerID: id)
+    }
+}

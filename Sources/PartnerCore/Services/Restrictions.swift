@@ -53,7 +53,7 @@ public struct Restrictions: Sendable {
     static func validate(_ request: FreezeRequest) throws -> String {
         let reason = try Validate.reason(request.reason)
         if request.type == .purchaseAndResources && !request.agreementAccepted {
-            throw PartnerError(.agreementRequired, "accept the Agreement for Partners to Manage Customer Budgets to freeze resources")
+            throw Agreements.required
         }
         try validateLift(request.liftAt)
         return reason
@@ -290,9 +290,9 @@ public struct Restrictions: Sendable {
     /// Only partners and distributors change restrictions. A batch refuses anyone else as a
     /// whole (`forbidden`), as the single-customer form does, instead of answering 200 with
     /// every customer failed.
-    static func requireActorKind(_ principal: Principal) throws {
+    static func requireActorKind(_ principal: Principal, to action: String = "change its restriction") throws {
         guard principal.kind == .partner || principal.kind == .distributor else {
-            throw PartnerError(.forbidden, "only the customer's partner or distributor can change its restriction")
+            throw PartnerError(.forbidden, "only the customer's partner or distributor can \(action)")
         }
     }
 

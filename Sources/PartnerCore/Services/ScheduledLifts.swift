@@ -30,23 +30,23 @@ struct ScheduledLifts: Sendable {
     /// Lifts one restriction if it is still active and due; answers whether it did.
     func lift(customerID: UUID, restrictionID: UUID) async throws -> Bool {
         try await client.withTransaction(in: .all) { connection in
-            guard let customer = try connection.query(
-                "SELECT partner_id, distributor_id FROM customers WHERE id = $1 FOR UPDATE", [customerID]).first
-            else { return false }
+            guard let locked = try LockedCustomer.lockForSystem(customerID, connection) else { return false }
             let due = try connection.query(
                 "SELECT 1 FROM restrictions WHERE customer_id = $1 AND id = $2 AND lifted_at IS NULL AND lift_at <= now()",
                 [customerID, restrictionID])
             guard !due.isEmpty else { return false }
-            try connection.query(Restrictions.applyUnfreezeSQL, [
-                customerID, restrictionID, ActorKind.system, nil as UUID?, Self.reason, nil as String?,
-                try customer.decode(1, as: UUID.self), try customer.decode(0, as: UUID.self),
-            ])
+            _ = try Restrictions.lift(locked, restrictionID: restrictionID, reason: Self.reason, actor: .system, requestID: nil, connection)
             return true
         }
     }
 }
 
-/// The actor kind the batch job's own changes are recorded under.
+/// The actor kind the batch jobs' own changes are recorded under.
 enum ActorKind {
     static let system = "system"
+}
+
+extension ActorRef {
+    /// The batch jobs (scheduled lifts, budgets): `system`, which has no id.
+    static let system = ActorRef(kind: ActorKind.system, id: nil)
 }

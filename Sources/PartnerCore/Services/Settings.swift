@@ -64,9 +64,15 @@ public struct Agreements: Sendable {
 
     public init(client: PostgresClient) { self.client = client }
 
+    /// The agreement in force: the latest published (`apply_freeze` reads it the same way).
+    static let currentSQL = "SELECT version, title, body FROM agreements ORDER BY published_at DESC, version DESC LIMIT 1"
+
+    /// What a freeze, or a budget that freezes, answers without the agreement accepted.
+    static let required = PartnerError(
+        .agreementRequired, "accept the Agreement for Partners to Manage Customer Budgets to freeze resources")
+
     public func current() async throws -> Agreement {
-        let row = try await client.query(
-            "SELECT version, title, body FROM agreements ORDER BY published_at DESC, version DESC LIMIT 1").single()
+        let row = try await client.query(Self.currentSQL).single()
         return Agreement(version: try row.decode(0), title: try row.decode(1), text: try row.decode(2))
     }
 }

@@ -133,6 +133,38 @@ struct BudgetTests {
         }
     }
 
+    /// A budget set while 10 writers record usage counts every record once: those its count
+    /// saw, and the charges of those it did not.
+    @Test func aBudgetSetDuringUsageCountsEveryRecordOnce() async throws {
+        try await withTestDatabase(maximumConnections: 12) { (_, client) async throws in
+            let world = try await World.build(client: client)
+            let tenant = try await world.tenant(payPerUse: 10, prepaid: 0)
+            try await Self.price(world, "ecs.instance", usage: "1", monthly: "0")
+            let resources = try await world.resourceIDs(tenant, .payPerUse)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for resource in resources {
+                    group.addTask {
+                        for _ in 0..<20 {
+                            _ = try await world.services.purchases.recordUsage(
+                                customerID: tenant.customerID, resourceID: resource, quantity: 1, context: tenant.customer.context)
+                        }
+                    }
+                }
+                group.addTask {
+                    // Once the writers are under way.
+                    while try await client.int("SELECT count(*) FROM usage_records WHERE customer_id = $1", [tenant.customerID]) < 20 {
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                    try await Self.setBudget(world, tenant, amount: "1000", policy: .notify)
+                }
+                try await group.waitForAll()
+            }
+            _ = try await world.services.budgetSettlement.run()
+            #expect(try await Self.budget(world, tenant).spent == "200")
+            #expect(try await client.int("SELECT count(*) FROM budget_charges") == 0)
+        }
+    }
+
     // MARK: Alerts
 
     /// 20 writers record usage of one customer while two settlers run: each of 75, 90 and

@@ -35,9 +35,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error (default: $LOG_LEVEL or info).")
     var logLevel: String?
 
+    @Option(help: "Log lines as text or json (default: $LOG_FORMAT or text).")
+    var logFormat: String?
+
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
-        var logger = Logger(label: "partner-center", factory: ServerLogHandler.init)
+        guard let format = LogLineFormat(rawValue: logFormat ?? env["LOG_FORMAT"] ?? "text") else {
+            throw ValidationError("the log format must be text or json")
+        }
+        var logger = Logger(label: "partner-center") { ServerLogHandler(label: $0, format: format) }
         logger.logLevel = Logger.Level(rawValue: logLevel ?? env["LOG_LEVEL"] ?? "info") ?? .info
         let environmentName = environment ?? env["ENVIRONMENT"] ?? "development"
         let delivery: VerificationCodeDelivery

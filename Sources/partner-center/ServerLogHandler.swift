@@ -1,20 +1,24 @@
 import Foundation
 import Logging
+import PartnerAPI
 
-/// Writes log lines to standard error in the format of swift-log's `StreamLogHandler`, but
-/// renders metadata when a line is written rather than whenever metadata is set.
+/// Writes log lines to standard error (`LogLineFormat`: readable text, or JSON lines with
+/// `LOG_FORMAT=json`), rendering metadata when a line is written rather than whenever
+/// metadata is set.
 ///
 /// Hummingbird tags every request's logger with its id; `StreamLogHandler` re-renders all
 /// metadata on each such change, which cost the server more per request than the logging
 /// it was for (at the default level most requests log nothing).
 struct ServerLogHandler: LogHandler {
     let label: String
+    let format: LogLineFormat
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
     var metadataProvider: Logger.MetadataProvider?
 
-    init(label: String) {
+    init(label: String, format: LogLineFormat) {
         self.label = label
+        self.format = format
         self.metadataProvider = LoggingSystem.metadataProvider
     }
 
@@ -31,20 +35,11 @@ struct ServerLogHandler: LogHandler {
             all["error.message"] = "\(error)"
             all["error.type"] = "\(String(reflecting: type(of: error)))"
         }
-        let rendered = all.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
-        let line = "\(Self.timestamp()) \(event.level) \(label):\(rendered) [\(event.source)] \(event.message)\n"
+        let line = format.line(
+            date: Date(), level: event.level, label: label, source: event.source, message: "\(event.message)", metadata: all) + "\n"
         // One write(2) per line (atomic for lines under PIPE_BUF), and a failed write is
         // dropped: `FileHandle.write(_:)` traps on error, and a log line is not worth the
         // process (journald restarting gives EPIPE).
         try? FileHandle.standardError.write(contentsOf: Data(line.utf8))
-    }
-
-    private static func timestamp() -> String {
-        var now = time(nil)
-        var local = tm()
-        localtime_r(&now, &local)
-        var buffer = [CChar](repeating: 0, count: 64)
-        let count = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &local)
-        return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -1,6 +1,10 @@
 # Builds the one executable, partner-center, and a small runtime image that carries the
 # schema files (for `migrate`) and psql (for the one-shot role set-up in docker-compose).
-FROM swift:6.1-noble AS build
+# The builder's Swift reads every manifest of the package graph (the newest declare
+# swift-tools-version 6.2); the runtime image has every shared library the binary needs
+# besides the Swift runtime linked in statically: libpq, and libcurl for Foundation's
+# networking. `Scripts/check-docker` checks both, and the compose files, without an engine.
+FROM swift:6.2-noble AS build
 RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev pkg-config && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -12,7 +16,7 @@ RUN swift build -c release --product partner-center --static-swift-stdlib \
     && cp -r "$(swift build -c release --show-bin-path)/PartnerCenter_PartnerAPI.resources" /usr/local/bin/
 
 FROM ubuntu:noble
-RUN apt-get update && apt-get install -y --no-install-recommends libpq5 postgresql-client ca-certificates tzdata \
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 libcurl4t64 postgresql-client ca-certificates tzdata \
     && rm -rf /var/lib/apt/lists/* && useradd --system --create-home partner
 COPY --from=build /usr/local/bin/partner-center /usr/local/bin/partner-center
 COPY --from=build /usr/local/bin/PartnerCenter_PartnerAPI.resources /usr/local/bin/PartnerCenter_PartnerAPI.resources

@@ -34,6 +34,9 @@ struct RetentionSweepCommand: AsyncParsableCommand {
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
+    @Option(help: "Seconds between progress lines on stderr.")
+    var progressInterval = 5.0
+
     @Flag(help: ArgumentHelp(
         "Print one customer's batch release statement for psql (variable customer_id) and exit (Scripts/bench's baseline).", visibility: .hidden))
     var printBatchSQL = false
@@ -50,6 +53,7 @@ struct RetentionSweepCommand: AsyncParsableCommand {
         guard (1...100_000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 100000") }
         if let maxBatches, maxBatches < 1 { throw ValidationError("--max-batches must be at least 1") }
         guard warningWindow >= 0 else { throw ValidationError("--warning-window must not be negative") }
+        guard progressInterval > 0 else { throw ValidationError("--progress-interval must be positive") }
     }
 
     func run() async throws {
@@ -73,8 +77,9 @@ struct RetentionSweepCommand: AsyncParsableCommand {
         do {
             report = try await database.withClient(applicationName: "partner-center retention-sweep", logger: logger) { client in
                 try await Self.requireSchema(client)
+                var printer = ProgressPrinter(interval: .milliseconds(Int64(progressInterval * 1000)))
                 return try await RetentionSweep(client: client).run(options, shouldStop: { stop.requested }) { progress in
-                    Self.printProgress(progress)
+                    printer.consider(progress)
                 }
             }
         } catch let error as PostgresError {
@@ -82,7 +87,9 @@ struct RetentionSweepCommand: AsyncParsableCommand {
         } catch let error as PartnerError {
             Self.fail(error.message)
         }
-        if let textfile { try Self.writeTextfile(report, to: textfile) }
+        // A dry run changed nothing: the textfile (and its last success) stays as the last
+        // real run left it.
+        if let textfile, !report.dryRun { try Self.writeTextfile(report, to: textfile) }
         if json {
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -106,14 +113,6 @@ struct RetentionSweepCommand: AsyncParsableCommand {
     static func requireSchema(_ client: PostgresClient) async throws {
         let present: Bool = try await client.query("SELECT to_regclass('resources') IS NOT NULL").single().decode(0)
         guard present else { fail("the schema is not migrated: run `partner-center migrate` first") }
-    }
-
-    static func printProgress(_ report: RetentionSweep.Report) {
-        guard !report.dryRun else { return }
-        let line = String(
-            format: "batch %d: %d lifted, %d expired, %d frozen, %d released, %d warned, %.0f rows/s\n", report.batches,
-            report.lifted, report.expired, report.frozen, report.released, report.warned, report.rowsPerSecond)
-        FileHandle.standardError.write(Data(line.utf8))
     }
 
     static func fail(_ message: String) -> Never {
@@ -191,5 +190,45 @@ final class StopSignals: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return flag
+    }
+}
+
+/// The sweep's progress on stderr (DESIGN §11): the total due at the start, then done of
+/// total, percent, rate and the time left, every `interval` rather than every batch.
+struct ProgressPrinter {
+    let interval: Duration
+    private var started: ContinuousClock.Instant?
+    private var lastPrinted: ContinuousClock.Instant?
+
+    init(interval: Duration) { self.interval = interval }
+
+    mutating func consider(_ report: RetentionSweep.Report) {
+        guard !report.dryRun else { return }
+        let now = ContinuousClock.now
+        guard let started else {
+            self.started = now
+            lastPrinted = now
+            Self.write("retention-sweep: \(report.totalDue) due (lifts, expiries, freezes, releases)")
+            return
+        }
+        guard let lastPrinted, now - lastPrinted >= interval else { return }
+        self.lastPrinted = now
+        Self.write(Self.line(report, elapsed: now - started))
+    }
+
+    /// `done of total (percent), rows/s, ETA`; the percent and the time left cap at the total
+    /// (a resource can take several steps in one run).
+    static func line(_ report: RetentionSweep.Report, elapsed: Duration) -> String {
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let rate = seconds > 0 ? Double(report.done) / seconds : 0
+        let total = max(report.totalDue, 1)
+        let percent = min(100, Double(report.done) * 100 / Double(total))
+        let left = max(report.totalDue - report.done, 0)
+        let eta = rate > 0 ? String(format: "%.0f s", Double(left) / rate) : "unknown"
+        return String(format: "retention-sweep: %d of %d (%.1f %%), %.0f rows/s, ETA %@", report.done, report.totalDue, percent, rate, eta)
+    }
+
+    private static func write(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 }

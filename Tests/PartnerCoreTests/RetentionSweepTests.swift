@@ -53,8 +53,14 @@ struct RetentionSweepTests {
             let due = try await world.tenant(retentionSeconds: 0, payPerUse: 3, prepaid: 2)
             _ = try await world.freeze(retained)
             _ = try await world.freeze(due)
-            let report = try await RetentionSweep(client: client).run(.init(batchSize: 2, warningWindow: 0))
+            var first: RetentionSweep.Report?
+            let report = try await RetentionSweep(client: client).run(.init(batchSize: 2, warningWindow: 0), progress: { progress in
+                if first == nil { first = progress }
+            })
             #expect(report.released == 3)
+            // The total due is known, and reported, before the first batch.
+            #expect(first?.totalDue == 3 && first?.done == 0)
+            #expect(report.totalDue == 3 && report.done == 3)
             #expect(try await client.states(of: retained, .payPerUse) == ["frozen": 4])
             #expect(try await client.states(of: due, .payPerUse) == ["released": 3])
             for tenant in [retained, due] {

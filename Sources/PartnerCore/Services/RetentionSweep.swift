@@ -65,6 +65,13 @@ public struct RetentionSweep: Sendable {
         public var stoppedEarly = false
         /// Idempotency records (and batch outcomes) older than a day that the run deleted.
         public var idempotencyRecordsPurged = 0
+        /// What was due when a real run started: lifts, expiries, freezes and releases (the
+        /// dry run's counts). A long-overdue resource that goes through several steps in the
+        /// run counts once here and once per step in `done`.
+        public var totalDue = 0
+
+        /// Lifts and transitions done so far.
+        public var done: Int { lifted + transitions }
 
         /// Resources whose state changed: expired, frozen for expiry, released.
         public var transitions: Int { expired + frozen + released }
@@ -154,10 +161,10 @@ public struct RetentionSweep: Sendable {
         func seconds(_ duration: Duration) -> Double {
             Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         }
+        let row = try await client.withTransaction(in: .all, readOnly: true) { connection in
+            try connection.query(Self.countSQL, [options.warningWindow]).single()
+        }
         if options.dryRun {
-            let row = try await client.withTransaction(in: .all, readOnly: true) { connection in
-                try connection.query(Self.countSQL, [options.warningWindow]).single()
-            }
             report.due = try row.decode(0)
             report.warned = try row.decode(1)
             report.dueExpiries = try row.decode(2)
@@ -167,6 +174,10 @@ public struct RetentionSweep: Sendable {
             progress(report)
             return report
         }
+        // The total a progress report measures against.
+        report.totalDue = try row.decode(0, as: Int.self) + row.decode(2, as: Int.self) + row.decode(3, as: Int.self)
+            + row.decode(4, as: Int.self)
+        progress(report)
         func mayGoOn() -> Bool {
             if let maxBatches = options.maxBatches, report.batches >= maxBatches { report.stoppedEarly = true }
             if shouldStop() { report.stoppedEarly = true }

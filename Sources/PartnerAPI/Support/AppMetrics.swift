@@ -7,15 +7,26 @@ import Prometheus
 public enum AppMetrics {
     public static let registry: PrometheusCollectorRegistry = {
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.nameAndLabelSanitizer = { name, labels in (prometheusNames[name] ?? name, labels) }
+        MetricsSystem.bootstrap(factory)
         return registry
     }()
 
+    /// Prometheus's conventions (DESIGN §11): counters end in `_total`, a histogram of
+    /// durations in `_seconds` (swift-prometheus records timers in seconds). Hummingbird's
+    /// request metrics keep their OpenTelemetry-style stems.
+    static let prometheusNames: [String: String] = [
+        "hb.requests": "http_server_requests_total",
+        "hb.request.errors": "http_server_request_errors_total",
+        "http.server.request.duration": "http_server_request_duration_seconds",
+    ]
+
     /// Requests that failed with a bug (500 `internal_error`).
-    static let internalErrors = Counter(label: "partner_center_internal_errors")
+    static let internalErrors = Counter(label: "partner_center_internal_errors_total")
 
     /// Requests refused by the per-key rate limit.
-    static let rateLimited = Counter(label: "partner_center_rate_limited")
+    static let rateLimited = Counter(label: "partner_center_rate_limited_total")
 
     /// The Prometheus text, with the pool gauges read at scrape time.
     static func scrape(pool: PostgresClient.Statistics) -> [UInt8] {

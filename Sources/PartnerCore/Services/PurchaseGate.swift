@@ -145,8 +145,14 @@ public struct PurchaseGate: Sendable {
         return try await client.withTransaction(answering: context) { connection in try interpret(try connection.query(sql, parameters)) }
     }
 
-    static let restricted = PartnerError(
+    static let restrictedError = PartnerError(
         .purchaseRestricted, "purchases are restricted for this account; contact your partner")
+
+    /// The refusal of a restricted customer's purchase, counted (DESIGN §11).
+    static var restricted: PartnerError {
+        DomainMetrics.purchasesRefused.increment()
+        return restrictedError
+    }
 
     /// Renew and change: lock the customer, check status, lock the resource, apply.
     private func modify(

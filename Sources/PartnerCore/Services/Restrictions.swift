@@ -152,10 +152,12 @@ public struct Restrictions: Sendable {
             Double(locked.retentionSeconds), locked.authority.facts.distributorID, locked.authority.facts.partnerID, requestID,
             liftAt, origin.rawValue,
         ]).single()
-        return FreezeResult(
+        let result = FreezeResult(
             customerId: locked.id, status: type.customerStatus, restrictionId: restrictionID, type: type,
             frozenResources: try row.decode(0), retentionUntil: try row.decode(2, as: Date?.self),
             agreementVersion: try row.decode(1, as: String?.self), liftAt: liftAt)
+        DomainMetrics.restrictionApplied(type, origin: origin, frozenResources: result.frozenResources)
+        return result
     }
 
     static func freeze(
@@ -246,6 +248,7 @@ public struct Restrictions: Sendable {
             locked.id, restrictionID, actor.kind, actor.id, reason, requestID,
             locked.authority.facts.distributorID, locked.authority.facts.partnerID,
         ]).single()
+        DomainMetrics.restrictionLifted(actorKind: actor.kind)
         return UnfreezeResult(
             customerId: locked.id, status: .normal, restrictionId: restrictionID, unfrozenResources: try row.decode(0),
             releasedResources: try row.decode(1), notRecoverableResourceIds: try row.decode(2))

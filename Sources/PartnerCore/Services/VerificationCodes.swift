@@ -101,6 +101,14 @@ public struct VerificationCodes: Sendable {
     func verify(
         _ connection: PostgresConnection, principal: Principal, purpose: VerificationPurpose, code: String?
     ) throws -> PartnerError? {
+        let refusal = try check(connection, principal: principal, purpose: purpose, code: code)
+        if let refusal { DomainMetrics.verificationFailed(refusal.code) }
+        return refusal
+    }
+
+    private func check(
+        _ connection: PostgresConnection, principal: Principal, purpose: VerificationPurpose, code: String?
+    ) throws -> PartnerError? {
         guard let code = code?.trimmingCharacters(in: .whitespaces), !code.isEmpty else {
             return PartnerError(.verificationCodeRequired, "a verification code is required; request one first")
         }

@@ -37,6 +37,9 @@ struct RetentionSweepCommand: AsyncParsableCommand {
     @Option(help: "Seconds between progress lines on stderr.")
     var progressInterval = 5.0
 
+    @Option(help: "Days integration events are kept (default: $OUTBOX_RETENTION_DAYS or 30).")
+    var outboxRetentionDays: Int?
+
     @Flag(help: ArgumentHelp(
         "Print one customer's batch release statement for psql (variable customer_id) and exit (Scripts/bench's baseline).", visibility: .hidden))
     var printBatchSQL = false
@@ -54,6 +57,15 @@ struct RetentionSweepCommand: AsyncParsableCommand {
         if let maxBatches, maxBatches < 1 { throw ValidationError("--max-batches must be at least 1") }
         guard warningWindow >= 0 else { throw ValidationError("--warning-window must not be negative") }
         guard progressInterval > 0 else { throw ValidationError("--progress-interval must be positive") }
+        guard (1...3650).contains(try outboxRetention()) else { throw ValidationError("the outbox retention must be 1 to 3650 days") }
+    }
+
+    /// The outbox retention in days, from the flag or the environment.
+    func outboxRetention() throws -> Int {
+        if let outboxRetentionDays { return outboxRetentionDays }
+        guard let text = ProcessInfo.processInfo.environment["OUTBOX_RETENTION_DAYS"] else { return 30 }
+        guard let days = Int(text) else { throw ValidationError("OUTBOX_RETENTION_DAYS must be a whole number of days") }
+        return days
     }
 
     func run() async throws {
@@ -72,7 +84,8 @@ struct RetentionSweepCommand: AsyncParsableCommand {
         let logger = Logger(label: "retention-sweep")
         let stop = StopSignals()
         let options = RetentionSweep.Options(
-            batchSize: batchSize, maxBatches: maxBatches, dryRun: dryRun, warningWindow: TimeInterval(warningWindow))
+            batchSize: batchSize, maxBatches: maxBatches, dryRun: dryRun, warningWindow: TimeInterval(warningWindow),
+            outboxRetention: TimeInterval(try outboxRetention() * 86_400))
         let report: RetentionSweep.Report
         do {
             report = try await database.withClient(applicationName: "partner-center retention-sweep", logger: logger) { client in

@@ -46,6 +46,34 @@ struct RetentionSweepTests {
         }
     }
 
+    /// Integration events older than the outbox retention are deleted by the sweep, an hour
+    /// of them per statement; younger ones stay (DESIGN §11).
+    @Test func theSweepDeletesEventsPastTheOutboxRetention() async throws {
+        try await withTestDatabase { (database, client) async throws in
+            let world = try await World.build(client: client)
+            let tenant = try await world.tenant(retentionSeconds: 3_600, payPerUse: 2, prepaid: 0)
+            _ = try await world.freeze(tenant)
+            _ = try await world.unfreeze(tenant)
+            let events = try await client.int("SELECT count(*) FROM outbox_events WHERE customer_id = $1", [tenant.customerID])
+            #expect(events >= 4)
+            // All but the newest two are made 40 days and a few hours old, spread over hours.
+            try await client.query("""
+                UPDATE outbox_events SET occurred_at = now() - interval '40 days' - make_interval(hours => (id % 5)::integer)
+                WHERE customer_id = $1 AND id NOT IN (SELECT id FROM outbox_events WHERE customer_id = $1 ORDER BY id DESC LIMIT 2)
+                """, [tenant.customerID])
+            // The sweep as it runs in production: as the application role, which may only
+            // append events.
+            let application = try await database.applicationClient()
+            let report = try await RetentionSweep(client: application).run(.init(warningWindow: 0))
+            #expect(report.outboxEventsPurged == events - 2)
+            #expect(try await client.int("SELECT count(*) FROM outbox_events WHERE customer_id = $1", [tenant.customerID]) == 2)
+            // A shorter retention takes the rest.
+            let short = try await RetentionSweep(client: application).run(.init(warningWindow: 0, outboxRetention: 0))
+            #expect(short.outboxEventsPurged >= 2)
+            await application.shutdown()
+        }
+    }
+
     @Test func nothingIsReleasedBeforeItsDeadline() async throws {
         try await withTestDatabase { (_, client) async throws in
             let world = try await World.build(client: client)

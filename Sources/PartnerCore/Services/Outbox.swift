@@ -77,6 +77,31 @@ public struct Outbox: Sendable {
     static let barrierSQL = "SELECT pg_advisory_xact_lock($1)"
 
     /// Events after `page`'s position, oldest first, scoped to the caller.
+    /// How long integration events are kept by default (DESIGN §11): longer than any
+    /// consumer's retry window, shorter than forever.
+    public static let defaultRetentionSeconds: Double = 30 * 86_400
+
+    /// Deletes the events older than `retentionSeconds`, oldest first, an hour of events per
+    /// statement (`purge_outbox_events`, a range of `outbox_events_occurred`, schema 0016), so
+    /// no statement holds a month of rows. A feed reader whose cursor points at a purged event goes on from the
+    /// next one. Answers how many events went.
+    public static func purge(_ client: PostgresClient, olderThanSeconds retentionSeconds: Double = defaultRetentionSeconds) async throws -> Int {
+        var purged = 0
+        while true {
+            let deleted = try await client.withTransaction(in: .all) { connection -> Int? in
+                let bounds = try connection.query(
+                    "SELECT min(occurred_at), now() - make_interval(secs => $1) FROM outbox_events", [retentionSeconds]).single()
+                guard let oldest = try bounds.decode(0, as: Date?.self) else { return nil }
+                let cutoff: Date = try bounds.decode(1)
+                guard oldest < cutoff else { return nil }
+                // As the schema owner: the application role only appends events (schema 0016).
+                return try connection.query("SELECT purge_outbox_events($1, $2)", [oldest, cutoff]).single().decode(0, as: Int.self)
+            }
+            guard let deleted else { return purged }
+            purged += deleted
+        }
+    }
+
     public func feed(_ principal: Principal, page: PageRequest) async throws -> Page<OutboxEvent> {
         var txid = "0"
         var afterID: Int64 = 0

@@ -31,12 +31,18 @@ public struct RetentionSweep: Sendable {
         public var dryRun: Bool
         /// How far ahead of its deadline a resource gets its warning event.
         public var warningWindow: TimeInterval
+        /// How long integration events are kept (DESIGN §11).
+        public var outboxRetention: TimeInterval
 
-        public init(batchSize: Int = 1000, maxBatches: Int? = nil, dryRun: Bool = false, warningWindow: TimeInterval = 3 * 86_400) {
+        public init(
+            batchSize: Int = 1000, maxBatches: Int? = nil, dryRun: Bool = false, warningWindow: TimeInterval = 3 * 86_400,
+            outboxRetention: TimeInterval = Outbox.defaultRetentionSeconds
+        ) {
             self.batchSize = batchSize
             self.maxBatches = maxBatches
             self.dryRun = dryRun
             self.warningWindow = warningWindow
+            self.outboxRetention = outboxRetention
         }
     }
 
@@ -65,6 +71,8 @@ public struct RetentionSweep: Sendable {
         public var stoppedEarly = false
         /// Idempotency records (and batch outcomes) older than a day that the run deleted.
         public var idempotencyRecordsPurged = 0
+        /// Integration events older than the outbox retention that the run deleted.
+        public var outboxEventsPurged = 0
         /// What was due when a real run started: lifts, expiries, freezes and releases (the
         /// dry run's counts). A long-overdue resource that goes through several steps in the
         /// run counts once here and once per step in `done`.
@@ -242,6 +250,8 @@ public struct RetentionSweep: Sendable {
         }
         // Stored answers are replayed for a day (DESIGN §4 idempotency); then they go.
         report.idempotencyRecordsPurged = try await Idempotency.purge(client)
+        // Integration events are kept for the outbox retention (DESIGN §11); then they go.
+        report.outboxEventsPurged = try await Outbox.purge(client, olderThanSeconds: options.outboxRetention)
         report.seconds = seconds(clock.now - start)
         return report
     }

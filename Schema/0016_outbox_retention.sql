@@ -3,6 +3,10 @@
 -- the table does not grow forever. The index finds the oldest event and each hour's range
 -- (the feed's own indexes lead with the tenant).
 
+-- On Citus: one connection per node, so the function below may be created on the workers in
+-- the transaction that built the index there (a placeholder setting on plain PostgreSQL).
+SELECT set_config('citus.multi_shard_modify_mode', 'sequential', true);
+
 DO $$
 BEGIN
     EXECUTE 'CREATE INDEX outbox_events_occurred ON outbox_events (occurred_at)';

@@ -47,6 +47,9 @@ public struct BudgetSettlement: Sendable {
         case replaced
         /// The budget's setter no longer holds the authority: alerted, not restricted.
         case skipped
+
+        /// A restriction was lifted (or replaced), so refusals remembered for the customer go.
+        var reopensPurchases: Bool { self == .lifted || self == .replaced }
     }
 
     /// Why the budget's enforcement runs, and the request that caused it (for the audit).
@@ -153,7 +156,7 @@ public struct BudgetSettlement: Sendable {
             guard let locked = try LockedCustomer.lockForSystem(customerID, connection) else { return (0, .none) }
             return try Self.settle(locked, now: now, trigger: .settlement, connection)
         }
-        if result.enforcement == .lifted || result.enforcement == .replaced { refusals.forget(customerIDs: [customerID]) }
+        if result.enforcement.reopensPurchases { refusals.forget(customerIDs: [customerID]) }
         return result
     }
 

@@ -86,17 +86,7 @@ public struct Budgets: Sendable {
             throw PartnerError.validation("on_exhaustion must be notify, restrict_purchase or restrict_purchase_and_freeze_resources")
         }
         if policy == .restrictPurchaseAndFreezeResources && !request.agreementAccepted { throw Agreements.required }
-        let codes = self.codes
-        let (budget, enforcement) = try await Restrictions.settle(client.withTransaction(in: Access.tenant(of: context.principal)) {
-            connection -> Restrictions.Settled<(Budget, BudgetSettlement.Enforcement)> in
-            let locked = try LockedCustomer.lock(customerID, for: context.principal, connection)
-            if locked.actorRequiresCode,
-                let refusal = try codes.verify(connection, principal: context.principal, purpose: .budget, code: request.verificationCode)
-            {
-                return .refused(refusal)
-            }
-            // Charges and the customer's rows are read as the customer's (row-level security).
-            try connection.name(.customer(customerID))
+        return try await change(customerID, code: request.verificationCode, context: context) { locked, connection in
             let policyChanged = try Self.store(
                 locked, amount: amount, period: period, policy: policy, now: now, context: context, connection)
             let (_, enforcement) = try BudgetSettlement.settle(
@@ -108,11 +98,36 @@ public struct Budgets: Sendable {
                     "amount": .string(amount), "period": .string(period.rawValue), "on_exhaustion": .string(policy.rawValue),
                     "agreement_version": budget.agreementVersion.map { .string($0) } ?? .null,
                 ])
-            try context.recordAnswer(budget, connection)
-            return .done((budget, enforcement))
+            return (budget, enforcement)
+        }
+    }
+
+    /// One change of a budget, in one transaction of the caller's tenant: the customer locked
+    /// under a freeze's rules, a code of purpose `budget` checked when the caller's setting
+    /// asks for one (a wrong code's attempt commits, then the refusal is thrown), and the
+    /// transaction then named after the customer, whose charges and rows it reads under
+    /// row-level security. The answer is stored for an `Idempotency-Key`; purchases a lift
+    /// reopened are forgotten by the refusal cache once it commits.
+    private func change<Value: Encodable & Sendable>(
+        _ customerID: UUID, code: String?, context: ChangeContext,
+        _ body: @escaping @Sendable (LockedCustomer, PostgresConnection) throws -> (Value, BudgetSettlement.Enforcement)
+    ) async throws -> Value {
+        let codes = self.codes
+        let (value, enforcement) = try await Restrictions.settle(client.withTransaction(in: Access.tenant(of: context.principal)) {
+            connection -> Restrictions.Settled<(Value, BudgetSettlement.Enforcement)> in
+            let locked = try LockedCustomer.lock(customerID, for: context.principal, connection)
+            if locked.actorRequiresCode,
+                let refusal = try codes.verify(connection, principal: context.principal, purpose: .budget, code: code)
+            {
+                return .refused(refusal)
+            }
+            try connection.name(.customer(customerID))
+            let (value, enforcement) = try body(locked, connection)
+            try context.recordAnswer(value, connection)
+            return .done((value, enforcement))
         })
-        if enforcement == .lifted || enforcement == .replaced { refusals.forget(customerIDs: [customerID]) }
-        return budget
+        if enforcement.reopensPurchases { refusals.forget(customerIDs: [customerID]) }
+        return value
     }
 
     /// Writes the budget row under the customer's lock; answers whether its policy is new
@@ -170,27 +185,14 @@ public struct Budgets: Sendable {
     /// lifted with it. `not_found` when there is none.
     public func remove(customerID: UUID, verificationCode: String?, context: ChangeContext) async throws -> RemovedBudget {
         try Restrictions.requireActorKind(context.principal, to: "remove its budget")
-        let codes = self.codes
-        let (removed, enforcement) = try await Restrictions.settle(client.withTransaction(in: Access.tenant(of: context.principal)) {
-            connection -> Restrictions.Settled<(RemovedBudget, BudgetSettlement.Enforcement)> in
-            let locked = try LockedCustomer.lock(customerID, for: context.principal, connection)
-            if locked.actorRequiresCode,
-                let refusal = try codes.verify(connection, principal: context.principal, purpose: .budget, code: verificationCode)
-            {
-                return .refused(refusal)
-            }
-            try connection.name(.customer(customerID))
+        return try await change(customerID, code: verificationCode, context: context) { locked, connection in
             guard !(try connection.query("DELETE FROM budgets WHERE customer_id = $1 RETURNING 1", [customerID])).isEmpty else {
                 throw PartnerError.notFound("a budget")
             }
             let enforcement = try BudgetSettlement.enforce(
                 locked, budget: nil, trigger: .removed(requestID: context.requestID), connection)
             try AuditLog.append(connection, context, action: "budget.removed", target: ("customer", customerID), scope: locked.scope)
-            let removed = RemovedBudget(customerId: customerID, restrictionLifted: enforcement == .lifted)
-            try context.recordAnswer(removed, connection)
-            return .done((removed, enforcement))
-        })
-        if enforcement == .lifted { refusals.forget(customerIDs: [customerID]) }
-        return removed
+            return (RemovedBudget(customerId: customerID, restrictionLifted: enforcement == .lifted), enforcement)
+        }
     }
 }

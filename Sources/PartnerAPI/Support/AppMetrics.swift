@@ -22,11 +22,18 @@ public enum AppMetrics {
         "http.server.request.duration": "http_server_request_duration_seconds",
     ]
 
-    /// Requests that failed with a bug (500 `internal_error`).
-    static let internalErrors = Counter(label: "partner_center_internal_errors_total")
+    /// Requests that failed with a bug (500 `internal_error`). Made after the bootstrap (a
+    /// counter made before it would stay on the no-op backend for good).
+    static let internalErrors: Metrics.Counter = {
+        _ = registry
+        return Counter(label: "partner_center_internal_errors_total")
+    }()
 
-    /// Requests refused by the per-key rate limit.
-    static let rateLimited = Counter(label: "partner_center_rate_limited_total")
+    /// Requests refused by the per-key rate limit; made after the bootstrap, as above.
+    static let rateLimited: Metrics.Counter = {
+        _ = registry
+        return Counter(label: "partner_center_rate_limited_total")
+    }()
 
     /// The Prometheus text, with the pool gauges read at scrape time.
     static func scrape(pool: PostgresClient.Statistics) -> [UInt8] {

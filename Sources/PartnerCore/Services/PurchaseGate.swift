@@ -150,7 +150,7 @@ public struct PurchaseGate: Sendable {
 
     /// The refusal of a restricted customer's purchase, counted (DESIGN §11).
     static var restricted: PartnerError {
-        DomainMetrics.purchasesRefused.increment()
+        DomainMetrics.purchaseRefused()
         return restrictedError
     }
 

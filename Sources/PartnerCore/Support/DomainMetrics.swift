@@ -19,7 +19,12 @@ enum DomainMetrics {
         Counter(label: "partner_center_restrictions_lifted_total", dimensions: [("actor", actorKind)]).increment()
     }
 
-    static let purchasesRefused = Counter(label: "partner_center_purchases_refused_total")
+    /// Made per call like the others, never held in a `static let`: a counter made before
+    /// `serve` bootstraps the metrics system (a test, a CLI path) would stay bound to the
+    /// no-op backend for the life of the process. The factory hands back its cached counter.
+    static func purchaseRefused() {
+        Counter(label: "partner_center_purchases_refused_total").increment()
+    }
 
     static func verificationFailed(_ code: PartnerError.Code) {
         Counter(label: "partner_center_verification_failures_total", dimensions: [("reason", code.rawValue)]).increment()

@@ -35,6 +35,16 @@ public struct APIConfiguration: Sendable {
     /// How often the server settles budgets (DESIGN §10: enforcement within 60 s); 0 leaves
     /// it to `partner-center settle-budgets` run from cron.
     public var budgetSettlementSeconds: Double = 10
+    /// `WEBHOOK_SECRET_KEY`: the key webhook secrets are sealed under; nil uses the database's.
+    public var webhookSecretKey: String?
+    /// Webhook deliveries the server runs at once (each to another subscription); 0 leaves
+    /// delivery to `partner-center deliver-webhooks`.
+    public var webhookWorkers = 2
+    /// The delivery worker's timing (tests shorten the backoff).
+    public var webhookPolicy = WebhookDelivery.Policy()
+
+    /// Production takes only `https` webhooks and code deliveries that reach no one else.
+    public var isProduction: Bool { environment == "production" }
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, environment: String = "development",

@@ -4,6 +4,7 @@ import NIOCore
 import Logging
 import PartnerCore
 import Postgres
+import ServiceLifecycle
 
 /// Wires configuration, the database client, the services and the routes into one
 /// application. The database client runs as a service of the application, so graceful
@@ -15,7 +16,8 @@ public func buildApplication(
     let services = PartnerServices(
         client: client, codeDelivery: configuration.codeDelivery, codeSecret: CodeSecret(configured: configuration.codeSecret),
         codeIssuesPerHour: configuration.codeIssuesPerHour, maximumSpecBytes: configuration.maximumSpecBytes,
-        idempotencyLeaseSeconds: configuration.idempotencyLeaseSeconds)
+        idempotencyLeaseSeconds: configuration.idempotencyLeaseSeconds,
+        webhookKey: WebhookSecretKey(configured: configuration.webhookSecretKey), production: configuration.isProduction)
     let router = buildRouter(configuration: configuration, services: services)
     // Hostile clients: a connection idle (or stuck in a half-sent head) past the timeout is
     // closed, and a request head is at most 96 KiB (a field 64 KiB) in at most 100 fields.
@@ -26,12 +28,27 @@ public func buildApplication(
         router: router,
         server: .http1(configuration: http1),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "partner-center"),
-        services: configuration.budgetSettlementSeconds > 0
-            ? [client, BudgetSettlementService(
-                settlement: services.budgetSettlement, interval: .milliseconds(Int64(configuration.budgetSettlementSeconds * 1000)),
-                logger: logger)]
-            : [client],
+        services: backgroundServices(configuration: configuration, services: services, logger: logger),
         logger: logger)
+}
+
+/// What runs beside the listener: the database client (closed last), budget settlement and
+/// webhook delivery, each unless configured off.
+func backgroundServices(configuration: APIConfiguration, services: PartnerServices, logger: Logger) -> [any Service] {
+    var list: [any Service] = [services.client]
+    if configuration.budgetSettlementSeconds > 0 {
+        list.append(BudgetSettlementService(
+            settlement: services.budgetSettlement, interval: .milliseconds(Int64(configuration.budgetSettlementSeconds * 1000)),
+            logger: logger))
+    }
+    if configuration.webhookWorkers > 0 {
+        list.append(WebhookDeliveryService(
+            delivery: WebhookDeliveryService.delivery(
+                client: services.client, key: services.webhooks.key, policy: configuration.webhookPolicy,
+                production: configuration.isProduction, logger: logger),
+            workers: configuration.webhookWorkers, logger: logger))
+    }
+    return list
 }
 
 /// The routes of DESIGN §4 behind their middleware; also what tests drive directly.
@@ -62,5 +79,6 @@ public func buildRouter(configuration: APIConfiguration, services: PartnerServic
     FeedController(services: services, endpoint: endpoint).register(on: v1)
     RetentionPolicyController(services: services, endpoint: endpoint).register(on: v1)
     BudgetController(services: services, endpoint: endpoint).register(on: v1)
+    WebhookController(services: services, endpoint: endpoint).register(on: v1)
     return router
 }

@@ -21,6 +21,7 @@ public struct PartnerServices: Sendable {
     public let prices: Prices
     public let budgets: Budgets
     public let budgetSettlement: BudgetSettlement
+    public let webhooks: Webhooks
     /// Shared by the purchase gate (which fills it) and restrictions (which clear it).
     public let refusals: RefusalCache
 
@@ -28,7 +29,7 @@ public struct PartnerServices: Sendable {
         client: PostgresClient, codeDelivery: VerificationCodeDelivery, codeSecret: CodeSecret = CodeSecret(configured: nil),
         codeResendInterval: TimeInterval = 10, codeIssuesPerHour: Int = 10, refusalLifetime: Duration = .seconds(1),
         maximumSpecBytes: Int = 16_384,
-        idempotencyLeaseSeconds: Double = 10
+        idempotencyLeaseSeconds: Double = 10, webhookKey: WebhookSecretKey = WebhookSecretKey(configured: nil), production: Bool = false
     ) {
         self.client = client
         self.refusals = RefusalCache(lifetime: refusalLifetime)
@@ -51,5 +52,6 @@ public struct PartnerServices: Sendable {
         self.prices = Prices(client: client)
         self.budgets = Budgets(client: client, codes: verificationCodes, refusals: refusals)
         self.budgetSettlement = BudgetSettlement(client: client, refusals: refusals)
+        self.webhooks = Webhooks(client: client, key: webhookKey, production: production)
     }
 }

@@ -8,7 +8,7 @@ struct PartnerCenterCommand: AsyncParsableCommand {
         commandName: "partner-center",
         abstract: "PartnerCenter: restrict customers' purchases and freeze their resources.",
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, RetentionSweepCommand.self, SettleBudgetsCommand.self, APIKeyCommand.self,
+            ServeCommand.self, MigrateCommand.self, RetentionSweepCommand.self, SettleBudgetsCommand.self, DeliverWebhooksCommand.self, APIKeyCommand.self,
             SeedDemoCommand.self, HealthcheckCommand.self,
         ]
     )

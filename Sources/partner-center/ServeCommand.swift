@@ -51,6 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
             delivery = try VerificationCodeDelivery.named(
                 verificationCodeDelivery ?? env["VERIFICATION_CODE_DELIVERY"] ?? "log",
                 webhookURL: verificationCodeWebhookURL ?? env["VERIFICATION_CODE_WEBHOOK_URL"],
+                webhookSecret: env["VERIFICATION_CODE_WEBHOOK_SECRET"],
                 environment: environmentName, logger: logger)
         } catch let error as PartnerError {
             throw ValidationError(error.message)
@@ -91,6 +92,11 @@ struct ServeCommand: AsyncParsableCommand {
         if let value = try number("IDEMPOTENCY_LEASE_SECONDS", 1...3600) { configuration.idempotencyLeaseSeconds = value }
         if let value = try number("VERIFICATION_CODES_PER_HOUR", 1...10_000) { configuration.codeIssuesPerHour = Int(value) }
         if let value = try number("BUDGET_SETTLEMENT_SECONDS", 0...60) { configuration.budgetSettlementSeconds = value }
+        if let value = try number("WEBHOOK_WORKERS", 0...64) { configuration.webhookWorkers = Int(value) }
+        if let key = env["WEBHOOK_SECRET_KEY"] {
+            guard WebhookSecretKey.isAcceptable(key) else { throw ValidationError("WEBHOOK_SECRET_KEY must be at least 32 bytes") }
+            configuration.webhookSecretKey = key
+        }
         if let secret = env["VERIFICATION_CODE_SECRET"] {
             guard CodeSecret.isAcceptable(secret) else { throw ValidationError("VERIFICATION_CODE_SECRET must be at least 32 bytes") }
             configuration.codeSecret = secret

@@ -29,7 +29,7 @@ struct OpenAPIConformanceTests {
                 let parts = operation.split(separator: " ", maxSplits: 1)
                 let method = HTTPRequest.Method(String(parts[0]))!
                 let path = Route.fill(String(parts[1]), [
-                    "distributor_id": "\(UUID())", "partner_id": "\(UUID())", "customer_id": "\(UUID())", "resource_id": "\(UUID())",
+                    "distributor_id": "\(UUID())", "partner_id": "\(UUID())", "customer_id": "\(UUID())", "resource_id": "\(UUID())", "webhook_id": "\(UUID())",
                 ])
                 let result = try await api.call(method, path, as: api.operatorToken, json: method == .get ? nil : "{}")
                 #expect(result.json["error"]?["message"]?.string != "no such endpoint", "\(operation): \(result)")
@@ -167,6 +167,17 @@ struct OpenAPIConformanceTests {
                             json: #"{"amount":"100","period":"monthly","on_exhaustion":"restrict_purchase"}"#, expect: 200)
             try await check(.get, budget, budgetPath, as: customerToken, expect: 200)
             try await check(.delete, budget, budgetPath, as: partnerToken, expect: 200)
+
+            // Webhooks (a subscription is its owner's).
+            let hook = try await check(.post, "/v1/webhooks", as: partnerToken,
+                                       json: #"{"url":"http://127.0.0.1:9/hook","event_types":["customer.restricted"]}"#, expect: 201)
+            let hookID = try #require(hook.json["id"]?.string)
+            try await check(.get, "/v1/webhooks", as: partnerToken, expect: 200)
+            try await check(.get, "/v1/webhooks/{webhook_id}/deliveries", "/v1/webhooks/\(hookID)/deliveries", as: partnerToken, expect: 200)
+            try await check(.get, "/v1/webhooks/{webhook_id}/deliveries", "/v1/webhooks/\(hookID)/deliveries", as: distributorToken,
+                            expect: 404)
+            try await check(.delete, "/v1/webhooks/{webhook_id}", "/v1/webhooks/\(hookID)", as: partnerToken, expect: 200)
+            try await check(.post, "/v1/webhooks", as: partnerToken, json: #"{"url":"http://example.com/hook"}"#, expect: 422)
 
             // Feeds, then revoke.
             try await check(.get, "/v1/audit-events", as: distributorToken, expect: 200)

@@ -61,11 +61,23 @@ struct RetentionSweepTests {
                 UPDATE outbox_events SET occurred_at = now() - interval '40 days' - make_interval(hours => (id % 5)::integer)
                 WHERE customer_id = $1 AND id NOT IN (SELECT id FROM outbox_events WHERE customer_id = $1 ORDER BY id DESC LIMIT 2)
                 """, [tenant.customerID])
+            // A webhook's attempts go with the events: one 40 days old, one new.
+            try await client.query("""
+                WITH hook AS (
+                    INSERT INTO webhook_subscriptions (owner_kind, distributor_id, url, secret_sealed, secret_prefix, created_by_kind, created_by_id)
+                    SELECT 'distributor', distributor_id, 'https://hooks.example.com/x', '\\x00', 'whsec_x', 'distributor', distributor_id
+                    FROM customers WHERE id = $1 RETURNING id, distributor_id)
+                INSERT INTO webhook_deliveries (subscription_id, distributor_id, event_id, event_type, attempt, attempted_at, duration_ms, status_code, outcome)
+                SELECT id, distributor_id, 1, 'customer.restricted', 1, at, 5, 200, 'delivered'
+                FROM hook, (VALUES (now() - interval '40 days'), (now())) AS t (at)
+                """, [tenant.customerID])
             // The sweep as it runs in production: as the application role, which may only
             // append events.
             let application = try await database.applicationClient()
             let report = try await RetentionSweep(client: application).run(.init(warningWindow: 0))
             #expect(report.outboxEventsPurged == events - 2)
+            #expect(report.webhookAttemptsPurged == 1)
+            #expect(try await client.int("SELECT count(*) FROM webhook_deliveries") == 1)
             #expect(try await client.int("SELECT count(*) FROM outbox_events WHERE customer_id = $1", [tenant.customerID]) == 2)
             // A shorter retention takes the rest.
             let short = try await RetentionSweep(client: application).run(.init(warningWindow: 0, outboxRetention: 0))

@@ -237,3 +237,9 @@ struct RemoveBudgetBody: Decodable, Sendable {
     }
     var verificationCode: String?
 }
+
+struct CreateWebhookBody: Decodable, Sendable {
+    enum CodingKeys: String, CodingKey { case url, eventTypes = "event_types" }
+    var url: String
+    var eventTypes: [String]?
+}

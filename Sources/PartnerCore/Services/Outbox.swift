@@ -44,6 +44,18 @@ public struct Outbox: Sendable {
         public static let budgetThresholdReached = "budget.threshold_reached"
         /// A budget was exhausted but its setter can no longer restrict the customer.
         public static let budgetRestrictionSkipped = "budget.restriction_skipped"
+
+        /// The lifecycle's steps (schema 0014, in SQL only).
+        public static let resourceExpiring = "resource.expiring"
+        public static let resourceGraceExpiring = "resource.grace_expiring"
+        public static let resourceExpired = "resource.expired"
+
+        /// Every type the service appends: what a webhook may subscribe to.
+        public static let all: Set<String> = [
+            customerRestricted, customerUnrestricted, resourcesFrozen, resourcesUnfrozen, retentionExpiring, resourceReleased,
+            resourceReactivated, grantChanged, budgetThresholdReached, budgetRestrictionSkipped, resourceExpiring,
+            resourceGraceExpiring, resourceExpired,
+        ]
     }
 
     /// The advisory lock between two-phase writers of events (shared) and feed readers.
@@ -102,6 +114,37 @@ public struct Outbox: Sendable {
         }
     }
 
+    /// The principal's events after `position` (a transaction id and an event id), oldest
+    /// first, each with its own position (`txid:id`): what the feed pages through and the
+    /// webhook worker sends, in one place. Types nil: every type. Run in a transaction in the
+    /// principal's tenant: the horizon is read in a statement of its own, after the tenant is
+    /// named and before the rows; the barrier lock is held until the rows are read (the
+    /// transaction's end).
+    static func read(
+        _ principal: Principal, after position: (txid: String, id: Int64), types: [String]?, limit: Int, _ connection: PostgresConnection
+    ) throws -> [(event: OutboxEvent, position: String)] {
+        let visible = Access.eventFilter(principal, parameter: "$1")
+        // Ordered by the xid8 column itself: `txid::text` is selected under another name,
+        // or ORDER BY would bind to the text and put 1000 before 999.
+        let sql = """
+            SELECT id, txid::text AS position_txid, type, occurred_at, customer_id, data FROM outbox_events
+            WHERE \(visible.sql)
+              AND txid < $5::text::xid8
+              AND (txid, id) > ($2::text::xid8, $3::bigint)
+              AND ($6::text[] IS NULL OR type = ANY ($6::text[]))
+            ORDER BY txid, id LIMIT $4
+            """
+        let horizon: String = try connection.query(Self.horizonSQL).single().decode(0)
+        try connection.query(Self.barrierSQL, [Self.feedBarrier])
+        return try connection.query(sql, [visible.bind, position.txid, position.id, limit, horizon, types]).map { row in
+            let id: Int64 = try row.decode(0)
+            let event = OutboxEvent(
+                id: id, type: try row.decode(2), occurredAt: try row.decode(3),
+                customerId: try row.decode(4, as: UUID?.self), data: try row.decode(5))
+            return (event, "\(try row.decode(1, as: String.self)):\(id)")
+        }
+    }
+
     public func feed(_ principal: Principal, page: PageRequest) async throws -> Page<OutboxEvent> {
         var txid = "0"
         var afterID: Int64 = 0
@@ -113,34 +156,12 @@ public struct Outbox: Sendable {
             txid = String(parts[0])
             afterID = id
         }
-        let visible = Access.eventFilter(principal, parameter: "$1")
-        // Ordered by the xid8 column itself: `txid::text` is selected under another name,
-        // or ORDER BY would bind to the text and put 1000 before 999.
-        let sql = """
-            SELECT id, txid::text AS position_txid, type, occurred_at, customer_id, data FROM outbox_events
-            WHERE \(visible.sql)
-              AND txid < $5::text::xid8
-              AND (txid, id) > ($2::text::xid8, $3::bigint)
-            ORDER BY txid, id LIMIT $4
-            """
-        // The horizon is read in a statement of its own, after the tenant is named and before
-        // the rows; the barrier lock is held until the rows are read (the transaction's end).
-        let rows = try await client.withTransaction(in: Access.tenant(of: principal), readOnly: true) { [txid, afterID] connection in
-            let horizon: String = try connection.query(Self.horizonSQL).single().decode(0)
-            try connection.query(Self.barrierSQL, [Self.feedBarrier])
-            return try connection.query(sql, [visible.bind, txid, afterID, page.limit + 1, horizon])
-        }
-        var positions: [Int64: String] = [:]
-        let events = try rows.map { row in
-            let id: Int64 = try row.decode(0)
-            positions[id] = "\(try row.decode(1, as: String.self)):\(id)"
-            return OutboxEvent(
-                id: id, type: try row.decode(2), occurredAt: try row.decode(3),
-                customerId: try row.decode(4, as: UUID?.self), data: try row.decode(5))
+        let events = try await client.withTransaction(in: Access.tenant(of: principal), readOnly: true) { [txid, afterID] connection in
+            try Self.read(principal, after: (txid, afterID), types: nil, limit: page.limit + 1, connection)
         }
         // A feed always hands back a position to poll from, even at its end.
-        let items = Array(events.prefix(page.limit))
-        let last = items.last.flatMap { positions[$0.id] } ?? page.position
-        return Page(items: items, nextCursor: last.map(Cursor.encode))
+        let shown = events.prefix(page.limit)
+        let last = shown.last?.position ?? page.position
+        return Page(items: shown.map(\.event), nextCursor: last.map(Cursor.encode))
     }
 }

@@ -73,6 +73,8 @@ public struct RetentionSweep: Sendable {
         public var idempotencyRecordsPurged = 0
         /// Integration events older than the outbox retention that the run deleted.
         public var outboxEventsPurged = 0
+        /// Webhook delivery attempts older than the outbox retention that the run deleted.
+        public var webhookAttemptsPurged = 0
         /// What was due when a real run started: lifts, expiries, freezes and releases (the
         /// dry run's counts). A long-overdue resource that goes through several steps in the
         /// run counts once here and once per step in `done`.
@@ -252,6 +254,8 @@ public struct RetentionSweep: Sendable {
         report.idempotencyRecordsPurged = try await Idempotency.purge(client)
         // Integration events are kept for the outbox retention (DESIGN §11); then they go.
         report.outboxEventsPurged = try await Outbox.purge(client, olderThanSeconds: options.outboxRetention)
+        // Webhook attempts are kept as long as the events they sent.
+        report.webhookAttemptsPurged = try await Webhooks.purgeAttempts(client, olderThanSeconds: options.outboxRetention)
         report.seconds = seconds(clock.now - start)
         return report
     }

@@ -1,8 +1,5 @@
 import Foundation
 import Logging
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// How a verification code reaches the person who asked for it.
 public enum VerificationCodeDelivery: Sendable {
@@ -10,8 +7,9 @@ public enum VerificationCodeDelivery: Sendable {
     case log(Logger)
     /// Returned in the API answer: for tests and demos, refused in production.
     case response
-    /// POSTed as JSON to a configured URL (an SMS or e-mail gateway).
-    case webhook(URL)
+    /// POSTed as JSON to a configured URL (an SMS or e-mail gateway), signed with `secret`
+    /// as the event webhooks are (`WebhookSignature`), tried up to three times.
+    case webhook(URL, secret: String)
 
     public var name: String {
         switch self {
@@ -30,7 +28,9 @@ public enum VerificationCodeDelivery: Sendable {
     /// Builds a delivery from configuration text. Production refuses every delivery that
     /// lets a code be read by someone other than the person it is for: `response` (the API
     /// answer), `log` (the server log) and a plain `http` webhook.
-    public static func named(_ name: String, webhookURL: String?, environment: String, logger: Logger) throws -> VerificationCodeDelivery {
+    public static func named(
+        _ name: String, webhookURL: String?, webhookSecret: String? = nil, environment: String, logger: Logger
+    ) throws -> VerificationCodeDelivery {
         switch name {
         case "log":
             guard environment != "production" else {
@@ -49,11 +49,17 @@ public enum VerificationCodeDelivery: Sendable {
             guard environment != "production" || url.scheme == "https" else {
                 throw PartnerError.validation("VERIFICATION_CODE_WEBHOOK_URL must be https in production")
             }
-            return .webhook(url)
+            guard let secret = webhookSecret, secret.utf8.count >= 32 else {
+                throw PartnerError.validation(
+                    "webhook delivery needs VERIFICATION_CODE_WEBHOOK_SECRET (at least 32 bytes): the gateway checks the signature with it")
+            }
+            return .webhook(url, secret: secret)
         default:
             throw PartnerError.validation("VERIFICATION_CODE_DELIVERY must be log, response or webhook")
         }
     }
+
+    static let webhookAttempts = 3
 
     func deliver(code: String, id: UUID, to principal: Principal, purpose: VerificationPurpose, expiresAt: Date) async throws {
         switch self {
@@ -64,24 +70,24 @@ public enum VerificationCodeDelivery: Sendable {
             ])
         case .response:
             return
-        case .webhook(let url):
-            var request = URLRequest(url: url, timeoutInterval: 5)
-            request.httpMethod = "POST"
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = try JSONSerialization.data(withJSONObject: [
+        case .webhook(let url, let secret):
+            let body = try JSONSerialization.data(withJSONObject: [
                 "id": id.uuidString.lowercased(), "principal_kind": principal.kind.rawValue,
                 "principal_id": principal.id.uuidString.lowercased(), "purpose": purpose.rawValue, "code": code,
                 "expires_at": ISO8601DateFormatter().string(from: expiresAt),
-            ])
-            let status: Int?
-            do {
-                status = (try await URLSession.shared.data(for: request).1 as? HTTPURLResponse)?.statusCode
-            } catch {
-                status = nil
+            ], options: [.sortedKeys])
+            // The person is waiting for the code: three tries within about ten seconds, each
+            // signed anew (the gateway dedups by the id header).
+            for attempt in 0..<Self.webhookAttempts {
+                if attempt > 0 { try await Task.sleep(for: .milliseconds(250 << (attempt - 1))) }
+                let answer = await WebhookHTTP.post(url, body: Array(body), headers: [
+                    (WebhookSignature.eventIDHeader, id.uuidString.lowercased()),
+                    (WebhookSignature.header, WebhookSignature.sign(
+                        body: Array(body), secret: secret, timestamp: Int(Date().timeIntervalSince1970))),
+                ], timeout: 3)
+                if answer.isSuccess { return }
             }
-            guard let status, (200..<300).contains(status) else {
-                throw PartnerError(.deliveryFailed, "the verification code could not be delivered; try again")
-            }
+            throw PartnerError(.deliveryFailed, "the verification code could not be delivered; try again")
         }
     }
 }

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PartnerAPI
+import PartnerCore
+import Postgres
+import ServiceLifecycle
+
+/// `partner-center deliver-webhooks`: webhook delivery without the HTTP server (DESIGN §11),
+/// for a deployment that runs it apart (`WEBHOOK_WORKERS=0` on the servers) or beside them:
+/// claims keep any number of workers off each other's subscriptions. Runs until SIGTERM or
+/// SIGINT (each worker finishes its attempt); `--once` sends what is due and exits.
+struct DeliverWebhooksCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deliver-webhooks",
+        abstract: "Deliver webhook events to their subscriptions (until stopped, or --once).")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Subscriptions served at once (default: $WEBHOOK_WORKERS or 2).")
+    var workers: Int?
+
+    @Option(help: "development, test or production (default: $ENVIRONMENT or development); production sends to https only.")
+    var environment: String?
+
+    @Flag(help: "Send what is due now, print the summary, and exit.")
+    var once = false
+
+    @Flag(help: "With --once: print the summary as JSON.")
+    var json = false
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        var logger = Logger(label: "deliver-webhooks")
+        logger.logLevel = Logger.Level(rawValue: env["LOG_LEVEL"] ?? "info") ?? .info
+        let production = (environment ?? env["ENVIRONMENT"] ?? "development") == "production"
+        let count = workers ?? env["WEBHOOK_WORKERS"].flatMap(Int.init) ?? 2
+        guard (1...64).contains(count) else { throw ValidationError("workers must be from 1 to 64") }
+        let keyText = env["WEBHOOK_SECRET_KEY"]
+        if let keyText, !WebhookSecretKey.isAcceptable(keyText) { throw ValidationError("WEBHOOK_SECRET_KEY must be at least 32 bytes") }
+        let client = PostgresClient(
+            configuration: try database.clientConfiguration(applicationName: "partner-center deliver-webhooks"), logger: logger)
+        let delivery = WebhookDeliveryService.delivery(
+            client: client, key: WebhookSecretKey(configured: keyText), policy: WebhookDelivery.Policy(), production: production,
+            logger: logger)
+        if once {
+            let report: WebhookDelivery.Report
+            do {
+                report = try await delivery.runOnce()
+                await client.shutdown()
+            } catch {
+                await client.shutdown()
+                if let error = error as? PostgresError {
+                    RetentionSweepCommand.fail(error.isUnavailable ? "database unreachable: \(error.message)" : "database error: \(error.message)")
+                }
+                throw error
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.keyEncodingStrategy = .convertToSnakeCase
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                print("webhooks: \(report.subscriptions) batches, \(report.delivered) delivered, \(report.retrying) to retry, \(report.failed) given up")
+            }
+            return
+        }
+        logger.notice("delivering webhooks", metadata: ["workers": "\(count)", "production": "\(production)"])
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: client),
+                    .init(service: WebhookDeliveryService(delivery: delivery, workers: count, logger: logger),
+                          successTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

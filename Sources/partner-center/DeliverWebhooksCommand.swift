@@ -41,7 +41,7 @@ struct DeliverWebhooksCommand: AsyncParsableCommand {
         let client = PostgresClient(
             configuration: try database.clientConfiguration(applicationName: "partner-center deliver-webhooks"), logger: logger)
         let delivery = WebhookDeliveryService.delivery(
-            client: client, key: WebhookSecretKey(configured: keyText), policy: WebhookDelivery.Policy(), production: production,
+            client: client, key: WebhookSecretKey(configured: keyText), policy: try Self.policy(env), production: production,
             logger: logger)
         if once {
             let report: WebhookDelivery.Report
@@ -75,5 +75,19 @@ struct DeliverWebhooksCommand: AsyncParsableCommand {
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// The worker's timing from the environment (serve reads it too): `WEBHOOK_LEASE_SECONDS`,
+    /// how long a claim keeps other workers off a subscription whose worker died (60 by
+    /// default; at least the 10 s POST timeout and a margin).
+    static func policy(_ env: [String: String]) throws -> WebhookDelivery.Policy {
+        var policy = WebhookDelivery.Policy()
+        if let text = env["WEBHOOK_LEASE_SECONDS"] {
+            guard let seconds = Double(text), (16...3600).contains(seconds) else {
+                throw ValidationError("WEBHOOK_LEASE_SECONDS must be a number from 16 to 3600")
+            }
+            policy.leaseSeconds = seconds
+        }
+        return policy
     }
 }

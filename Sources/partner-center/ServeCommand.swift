@@ -93,6 +93,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let value = try number("VERIFICATION_CODES_PER_HOUR", 1...10_000) { configuration.codeIssuesPerHour = Int(value) }
         if let value = try number("BUDGET_SETTLEMENT_SECONDS", 0...60) { configuration.budgetSettlementSeconds = value }
         if let value = try number("WEBHOOK_WORKERS", 0...64) { configuration.webhookWorkers = Int(value) }
+        configuration.webhookPolicy = try DeliverWebhooksCommand.policy(env)
         if let key = env["WEBHOOK_SECRET_KEY"] {
             guard WebhookSecretKey.isAcceptable(key) else { throw ValidationError("WEBHOOK_SECRET_KEY must be at least 32 bytes") }
             configuration.webhookSecretKey = key

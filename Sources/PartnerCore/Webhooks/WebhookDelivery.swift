@@ -24,9 +24,9 @@ public struct WebhookDelivery: Sendable {
         public var timeoutSeconds: Double = 10
         /// Events read per claim.
         public var batch = 20
-        /// How long a claim lasts; a batch stops sending while there is still time for one
-        /// more POST in it.
-        public var leaseSeconds: Double = 120
+        /// How long a claim lasts (how long a subscription waits when its worker died); a
+        /// batch stops sending while there is still time for one more POST in it.
+        public var leaseSeconds: Double = 60
         /// How soon a caught-up subscription is read again.
         public var pollSeconds: Double = 1
 
@@ -165,7 +165,7 @@ public struct WebhookDelivery: Sendable {
     }
 
     func deliver(_ claim: Claim, _ report: inout Report) async throws {
-        let leaseEnds = ContinuousClock.now + .milliseconds(Int64((policy.leaseSeconds - policy.timeoutSeconds - 5) * 1000))
+        let leaseEnds = ContinuousClock.now + .milliseconds(Int64(max(policy.leaseSeconds - policy.timeoutSeconds - 5, 1) * 1000))
         let owner = claim.owner
         let events = try await client.withTransaction(in: Access.tenant(of: owner), readOnly: true) { [claim] connection in
             try Outbox.read(owner, after: claim.position, types: claim.eventTypes, limit: policy.batch, connection)

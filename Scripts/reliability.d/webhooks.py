@@ -1,0 +1,237 @@
+"""Webhooks drill (DESIGN §11): three subscriptions (the distributor's, the partner's, and the
+partner's for customer.restricted only) point at a receiver on loopback that answers 500 to
+one request in 30 and takes 0.3 s over one in 50. For 20 s, 2 writer threads freeze and
+unfreeze 20 customers (a pause of 20 ms after each write: a subscription's events go one at
+a time, in order, and the events behind a failed one wait for its retry); the server delivers (2 workers) and so does a separate
+`partner-center deliver-webhooks` process (2 workers), which the drill SIGKILLs every 6 s
+and starts again. Leases last 16 s, so a killed worker's subscription is taken over then.
+
+After the writers stop, the drill waits until every subscription has been answered 2xx for
+every event of its scope in the database, then checks:
+  - none missing, none from outside the scope;
+  - per subscription, the first 2xx of each event came in the feed's order (txid, id);
+  - no two requests to one subscription overlapped (two workers on it at once);
+  - every signature verifies with the subscription's secret, with a fresh timestamp.
+Resends after a kill are allowed (at least once) and counted.
+
+usage: webhooks.py PORT OPERATOR_TOKEN ADMIN_DATABASE_URL APP_DATABASE_URL PARTNER_CENTER_BIN
+(the checks read as the admin; the worker connects as the application role, like the server)
+"""
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from api import API
+
+port, operator_token, database_url, app_database_url, binary = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+api = API(port, operator_token)
+CUSTOMERS = 20
+WRITERS = 2
+SECONDS = 20
+KILL_EVERY = 6
+
+
+def psql(sql):
+    return subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", database_url, "-c", sql],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+class Receiver:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.in_flight = {}
+        self.overlaps = 0
+        self.answered = {}      # path → [event id answered 2xx, in order]
+        self.failed = 0         # 500s answered
+        self.bad_signatures = 0
+        self.requests = 0
+        self.secrets = {}       # path → secret
+
+
+receiver = Receiver()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        path = self.path
+        with receiver.lock:
+            receiver.requests += 1
+            receiver.in_flight[path] = receiver.in_flight.get(path, 0) + 1
+            if receiver.in_flight[path] > 1:
+                receiver.overlaps += 1
+            secret = receiver.secrets.get(path, "")
+        try:
+            signature = dict(part.split("=", 1) for part in self.headers.get("PartnerCenter-Signature", "").split(",") if "=" in part)
+            expected = hmac.new(secret.encode(), f"{signature.get('t', '')}.".encode() + body, hashlib.sha256).hexdigest()
+            fresh = abs(time.time() - int(signature.get("t", "0"))) < 300
+            if not (fresh and hmac.compare_digest(expected, signature.get("v1", ""))):
+                with receiver.lock:
+                    receiver.bad_signatures += 1
+            roll = random.random()
+            if roll < 0.02:
+                time.sleep(0.3)
+            status = 500 if roll > 0.967 else 200
+            if status == 200:
+                event_id = int(self.headers.get("PartnerCenter-Event-Id", "0"))
+                with receiver.lock:
+                    receiver.answered.setdefault(path, []).append(event_id)
+            else:
+                with receiver.lock:
+                    receiver.failed += 1
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        finally:
+            with receiver.lock:
+                receiver.in_flight[path] -= 1
+
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+receiver_port = server.server_address[1]
+threading.Thread(target=server.serve_forever, daemon=True).start()
+
+distributor = api.must("POST", "/v1/distributors", {"name": "Webhook distributor"})["id"]
+distributor_token = api.must("POST", "/v1/api-keys", {"principal_kind": "distributor", "principal_id": distributor})["token"]
+partner = api.must("POST", "/v1/partners", {"distributor_id": distributor, "name": "Webhook partner"})["id"]
+partner_token = api.must("POST", "/v1/api-keys", {"principal_kind": "partner", "principal_id": partner})["token"]
+api.must("PUT", f"/v1/partners/{partner}/freeze-permission", token=distributor_token)
+customers = []
+for i in range(CUSTOMERS):
+    customer = api.must("POST", "/v1/customers", {"partner_id": partner, "name": f"Webhook customer {i}"})["id"]
+    api.must("POST", f"/v1/customers/{customer}/resources", {"type": "vm", "billing_mode": "pay_per_use", "count": 2})
+    customers.append(customer)
+
+subscriptions = {}  # path → (id, owner kind, types)
+for path, token, kind, types in [("/distributor", distributor_token, "distributor", None),
+                                 ("/partner", partner_token, "partner", None),
+                                 ("/restricted", partner_token, "partner", ["customer.restricted"])]:
+    body = {"url": f"http://127.0.0.1:{receiver_port}{path}"}
+    if types:
+        body["event_types"] = types
+    created = api.must("POST", "/v1/webhooks", body, token=token)
+    receiver.secrets[path] = created["secret"]
+    subscriptions[path] = (created["id"], kind, types)
+
+writer_tokens = [api.must("POST", "/v1/api-keys", {"principal_kind": "partner", "principal_id": partner})["token"]
+                 for _ in range(WRITERS)]
+writes = 0
+lock = threading.Lock()
+end = time.monotonic() + SECONDS
+
+
+def writer(token):
+    global writes
+    while time.monotonic() < end:
+        customer = random.choice(customers)
+        if random.random() < 0.5:
+            status, _ = api.call("POST", f"/v1/customers/{customer}/freeze", {"reason": "webhook drill", "agreement_accepted": True}, token=token)
+        else:
+            status, _ = api.call("POST", f"/v1/customers/{customer}/unfreeze", {"reason": "webhook drill"}, token=token)
+        if 200 <= status < 300:
+            with lock:
+                writes += 1
+        time.sleep(0.5 if status == 429 else 0.02)
+
+
+def start_worker():
+    environment = dict(os.environ, DATABASE_URL=app_database_url, WEBHOOK_LEASE_SECONDS="16", LOG_LEVEL="warning")
+    return subprocess.Popen([binary, "deliver-webhooks", "--workers", "2"], env=environment,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+threads = [threading.Thread(target=writer, args=(token,)) for token in writer_tokens]
+for thread in threads:
+    thread.start()
+worker = start_worker()
+kills = 0
+while time.monotonic() < end:
+    time.sleep(KILL_EVERY)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    kills += 1
+    worker = start_worker()
+for thread in threads:
+    thread.join()
+
+
+def expected(kind, types):
+    owner = distributor if kind == "distributor" else partner
+    column = "distributor_id" if kind == "distributor" else "partner_id"
+    where = f"{column} = '{owner}'"
+    if types:
+        where += " AND type IN (" + ",".join(f"'{t}'" for t in types) + ")"
+    rows = psql(f"SELECT id FROM outbox_events WHERE {where} AND type <> 'grant.changed' ORDER BY txid, id")
+    return [int(x) for x in rows.split()] if rows else []
+
+
+drain_start = time.monotonic()
+deadline = drain_start + 240
+while True:
+    done = True
+    for path, (_, kind, types) in subscriptions.items():
+        with receiver.lock:
+            got = set(receiver.answered.get(path, []))
+        if not set(expected(kind, types)) <= got:
+            done = False
+    if done or time.monotonic() > deadline:
+        break
+    time.sleep(1)
+drained = time.monotonic() - drain_start
+worker.send_signal(signal.SIGTERM)
+worker.wait(timeout=30)
+server.shutdown()
+
+problems = []
+delivered = resent = 0
+for path, (_, kind, types) in subscriptions.items():
+    want = expected(kind, types)
+    with receiver.lock:
+        got = list(receiver.answered.get(path, []))
+    first = []
+    seen = set()
+    for event_id in got:
+        if event_id in seen:
+            resent += 1
+            continue
+        seen.add(event_id)
+        first.append(event_id)
+    # grant.changed of the set-up may or may not fall after a subscription's start.
+    grants = set(int(x) for x in psql("SELECT id FROM outbox_events WHERE type = 'grant.changed'").split())
+    first = [event_id for event_id in first if event_id not in grants]
+    delivered += len(first)
+    missing = set(want) - set(first)
+    extra = set(first) - set(want)
+    if missing:
+        problems.append(f"{path}: {len(missing)} events never answered 2xx")
+    if extra:
+        problems.append(f"{path}: {len(extra)} events outside its scope")
+    if first != [event_id for event_id in want if event_id in set(first)]:
+        problems.append(f"{path}: first deliveries out of feed order")
+if receiver.overlaps:
+    problems.append(f"{receiver.overlaps} overlapping requests on one subscription")
+if receiver.bad_signatures:
+    problems.append(f"{receiver.bad_signatures} signatures that do not verify")
+if writes == 0:
+    problems.append("no write committed")
+
+summary = (f"{writes} writes; {delivered} events delivered to 3 subscriptions, {resent} resent after {kills} worker kills, "
+           f"{receiver.failed} answered 500 and retried, {receiver.requests} requests, {receiver.overlaps} overlaps, "
+           f"{receiver.bad_signatures} bad signatures; caught up {drained:.0f} s after the writers stopped")
+if problems:
+    print(summary + "; " + "; ".join(problems))
+    sys.exit(1)
+print(summary)

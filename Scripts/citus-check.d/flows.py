@@ -388,6 +388,59 @@ check("two sweepers at once (CLI)", two_sweepers)
 
 
 
+def webhooks():
+    """DESIGN §11 on the cluster: the partner subscribes a receiver on loopback, a customer is
+    frozen and unfrozen, and `deliver-webhooks --once` (as the application role) sends the
+    partner's events, read across the shards by the feed's statement, in feed order and
+    signed. The subscription tables stay plain coordinator tables."""
+    import hashlib
+    import hmac
+    import http.server
+    got = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            got.append((int(self.headers["PartnerCenter-Event-Id"]), self.headers["PartnerCenter-Signature"], body))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        created = api.must("POST", "/v1/webhooks", {"url": f"http://127.0.0.1:{server.server_address[1]}/pc"}, token=partner_token)
+        customer, _ = new_customer("Webhooks")
+        api.must("POST", f"/v1/customers/{customer}/freeze", {"reason": "webhooks", "agreement_accepted": True}, token=partner_token)
+        api.must("POST", f"/v1/customers/{customer}/unfreeze", {"reason": "webhooks"}, token=partner_token)
+        want = [int(x) for x in psql(f"SELECT id FROM outbox_events WHERE customer_id = '{customer}' ORDER BY txid, id").split()]
+        reports = []
+        for _ in range(20):
+            reports.append(json.loads(cli("deliver-webhooks", "--once", "--json")))
+            if set(want) <= {event_id for event_id, _, _ in got}:
+                break
+        mine = [(event_id, signature, body) for event_id, signature, body in got if event_id in set(want)]
+        signed = all(
+            hmac.compare_digest(
+                hmac.new(created["secret"].encode(), signature.split(",")[0][2:].encode() + b"." + body, hashlib.sha256).hexdigest(),
+                signature.split("v1=")[1])
+            for _, signature, body in mine)
+        placement = psql("SELECT count(*) FROM citus_tables WHERE table_name::text IN ('webhook_subscriptions', 'webhook_deliveries')")
+        attempts = api.must("GET", f"/v1/webhooks/{created['id']}/deliveries?limit=200", token=partner_token)["items"]
+        ok = [event_id for event_id, _, _ in mine] == want and signed and placement == "0" and len(attempts) >= len(want)
+        delivered = sum(r["delivered"] for r in reports)
+        return (f"{len(want)} events of the customer, {len(mine)} received in feed order {ok}, signatures {signed}; "
+                f"{delivered} delivered over {len(reports)} runs; tables in citus_tables {placement}"), ok
+    finally:
+        server.shutdown()
+
+
+check("webhooks: subscribe, deliver-webhooks --once, feed order, signatures", webhooks)
+
+
 def row_level_security():
     """As the application role, a transaction sees only the tenant it names, on the workers too."""
     customer = psql("SELECT customer_id FROM resources GROUP BY customer_id ORDER BY count(*) DESC LIMIT 1")

@@ -110,6 +110,7 @@ let package = Package(
             name: "PartnerAPITests",
             dependencies: [
                 "PartnerAPI", "PartnerCore", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

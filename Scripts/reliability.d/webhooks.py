@@ -1,6 +1,7 @@
 """Webhooks drill (DESIGN §11): three subscriptions (the distributor's, the partner's, and the
 partner's for customer.restricted only) point at a receiver on loopback that answers 500 to
-one request in 30 and takes 0.3 s over one in 50. For 20 s, 2 writer threads freeze and
+the first two requests of each subscription and to one request in 30 afterwards, takes
+0.3 s over one in 50, and is down (connection refused) from 8 s to 13 s into the run. For 20 s, 2 writer threads freeze and
 unfreeze 20 customers (a pause of 20 ms after each write: a subscription's events go one at
 a time, in order, and the events behind a failed one wait for its retry); the server delivers (2 workers) and so does a separate
 `partner-center deliver-webhooks` process (2 workers), which the drill SIGKILLs every 6 s
@@ -54,6 +55,8 @@ class Receiver:
         self.bad_signatures = 0
         self.requests = 0
         self.secrets = {}       # path → secret
+        self.seen = {}          # path → requests so far
+        self.down = False
 
 
 receiver = Receiver()
@@ -68,6 +71,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         path = self.path
+        if receiver.down:
+            # Down: a kept-alive connection is dropped without an answer (new ones are refused).
+            self.close_connection = True
+            return
         with receiver.lock:
             receiver.requests += 1
             receiver.in_flight[path] = receiver.in_flight.get(path, 0) + 1
@@ -84,7 +91,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             roll = random.random()
             if roll < 0.02:
                 time.sleep(0.3)
-            status = 500 if roll > 0.967 else 200
+            with receiver.lock:
+                receiver.seen[path] = receiver.seen.get(path, 0) + 1
+                first_attempts = receiver.seen[path] <= 2
+            status = 500 if first_attempts or roll > 0.967 else 200
             if status == 200:
                 event_id = int(self.headers.get("PartnerCenter-Event-Id", "0"))
                 with receiver.lock:
@@ -100,9 +110,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 receiver.in_flight[path] -= 1
 
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+def listen(port_number):
+    listener = http.server.ThreadingHTTPServer(("127.0.0.1", port_number), Handler)
+    listener.daemon_threads = True
+    threading.Thread(target=listener.serve_forever, daemon=True).start()
+    return listener
+
+
+server = listen(0)
 receiver_port = server.server_address[1]
-threading.Thread(target=server.serve_forever, daemon=True).start()
 
 distributor = api.must("POST", "/v1/distributors", {"name": "Webhook distributor"})["id"]
 distributor_token = api.must("POST", "/v1/api-keys", {"principal_kind": "distributor", "principal_id": distributor})["token"]
@@ -158,12 +174,25 @@ for thread in threads:
     thread.start()
 worker = start_worker()
 kills = 0
+started = time.monotonic()
+next_kill = started + KILL_EVERY
+down_at, up_at, down = started + 8, started + 13, None
 while time.monotonic() < end:
-    time.sleep(KILL_EVERY)
-    worker.send_signal(signal.SIGKILL)
-    worker.wait()
-    kills += 1
-    worker = start_worker()
+    time.sleep(0.2)
+    now = time.monotonic()
+    if now >= next_kill:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        kills += 1
+        worker = start_worker()
+        next_kill += KILL_EVERY
+    if down is None and now >= down_at:
+        receiver.down = down = True
+        server.shutdown()
+        server.server_close()
+    if down and now >= up_at:
+        server = listen(receiver_port)
+        receiver.down = down = False
 for thread in threads:
     thread.join()
 
@@ -228,8 +257,10 @@ if receiver.bad_signatures:
 if writes == 0:
     problems.append("no write committed")
 
+refused = int(psql("SELECT count(*) FROM webhook_deliveries WHERE status_code IS NULL"))
 summary = (f"{writes} writes; {delivered} events delivered to 3 subscriptions, {resent} resent after {kills} worker kills, "
-           f"{receiver.failed} answered 500 and retried, {receiver.requests} requests, {receiver.overlaps} overlaps, "
+           f"{receiver.failed} answered 500 and {refused} attempts without an answer (receiver down 5 s) retried, "
+           f"{receiver.requests} requests, {receiver.overlaps} overlaps, "
            f"{receiver.bad_signatures} bad signatures; caught up {drained:.0f} s after the writers stopped")
 if problems:
     print(summary + "; " + "; ".join(problems))

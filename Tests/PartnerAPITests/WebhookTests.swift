@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import PartnerAPI
@@ -302,6 +303,98 @@ struct WebhookTests {
         #expect(throws: PartnerError.self) {
             try VerificationCodeDelivery.named(
                 "webhook", webhookURL: "https://sms.example.com/codes", webhookSecret: nil, environment: "development", logger: Logger(label: "t"))
+        }
+    }
+
+    /// The signature checked by an HMAC computed here from the header's own parts, not by
+    /// `WebhookSignature.verify`.
+    @Test func theSignatureIsHMACSHA256OfTheTimestampDotTheBody() {
+        let body = Array(#"{"id":7,"type":"customer.restricted"}"#.utf8)
+        let header = WebhookSignature.sign(body: body, secret: "whsec_independent", timestamp: 1_764_460_800)
+        let parts = Dictionary(uniqueKeysWithValues: header.split(separator: ",").map { part in
+            let pair = part.split(separator: "=", maxSplits: 1)
+            return (String(pair[0]), String(pair[1]))
+        })
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Data("1764460800.".utf8) + Data(body), using: SymmetricKey(data: Data("whsec_independent".utf8)))
+        #expect(parts["t"] == "1764460800")
+        #expect(parts["v1"] == mac.map { String(format: "%02x", $0) }.joined())
+    }
+
+    /// The schedule: 1 s after the first failure, doubling, at most an hour; 24 h after the
+    /// first failure the event is given up and the next one is tried. Time passing is the
+    /// subscription's due time (and first failure) moved back, as the sweep tests move
+    /// deadlines.
+    @Test func theRetryScheduleDoublesFromOneSecondToAnHourAndGivesUpAfterADay() async throws {
+        let policy = WebhookDelivery.Policy()
+        #expect((1...14).map { policy.retryDelay(afterAttempts: $0) }
+            == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 3600, 3600])
+        try await withAPI { (api) async throws in
+            try await withWebhookReceiver { receiver, port in
+                let tenant = try await api.makeTenant()
+                let hook = try await Self.subscribe(
+                    api, tenant.partner.token, url: "http://127.0.0.1:\(port)/down", types: ["customer.restricted", "customer.unrestricted"])
+                receiver.script("/down", Array(repeating: 500, count: 100))
+                try await Self.freezeAndLift(api, tenant)
+                let delivery = WebhookDeliveryService.delivery(
+                    client: api.services.client, key: api.services.webhooks.key, policy: policy, production: false,
+                    logger: Logger(label: "webhook-test"))
+                func attempts() async throws -> [JSONValue] {
+                    try await api.call(.get, "/v1/webhooks/\(hook.id)/deliveries?limit=200", as: tenant.partner.token).json["items"]?.array?
+                        .reversed() ?? []
+                }
+                func due() async throws {
+                    _ = try await api.client.query("UPDATE webhook_subscriptions SET next_attempt_at = now() WHERE id = $1::uuid", [hook.id])
+                }
+                try await Self.deliver(delivery) { receiver.hits("/down").count >= 1 }
+                for _ in 0..<3 {
+                    try await due()
+                    let before = receiver.hits("/down").count
+                    try await Self.deliver(delivery) { receiver.hits("/down").count > before }
+                }
+                let waits = try await attempts().map { attempt -> Double in
+                    let strategy = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+                    let at = try Date(attempt["attempted_at"]?.string ?? "", strategy: strategy)
+                    let next = try Date(attempt["next_retry_at"]?.string ?? "", strategy: strategy)
+                    return next.timeIntervalSince(at)
+                }
+                #expect(waits.count == 4)
+                for (wait, expected) in zip(waits, [1.0, 2, 4, 8]) {
+                    #expect(abs(wait - expected) < 0.5, "\(waits)")
+                }
+                // A day after the first failure: given up, and the next event goes on.
+                _ = try await api.client.query(
+                    "UPDATE webhook_subscriptions SET first_failed_at = now() - interval '24 hours 1 second', next_attempt_at = now() WHERE id = $1::uuid",
+                    [hook.id])
+                try await Self.deliver(delivery) { receiver.hits("/down").count >= 6 }
+                let last = try await attempts().suffix(2)
+                #expect(last.map { $0["outcome"]?.string } == ["failed", "retrying"])
+                #expect(last.map { $0["event_type"]?.string } == ["customer.restricted", "customer.unrestricted"])
+                #expect(last.first?["attempt"]?.int == 5 && last.last?["attempt"]?.int == 1)
+            }
+        }
+    }
+
+    /// A deleted subscription gets nothing more, though its events keep coming.
+    @Test func aDeletedSubscriptionStops() async throws {
+        try await withAPI { (api) async throws in
+            try await withWebhookReceiver { receiver, port in
+                let tenant = try await api.makeTenant()
+                let hook = try await Self.subscribe(api, tenant.partner.token, url: "http://127.0.0.1:\(port)/gone", types: ["customer.restricted"])
+                try await Self.freezeAndLift(api, tenant)
+                let delivery = Self.delivery(api)
+                try await Self.deliver(delivery) { receiver.hits("/gone").count >= 1 }
+                expectSuccess(try await api.call(.delete, "/v1/webhooks/\(hook.id)", as: tenant.partner.token), 200)
+                try await Self.freezeAndLift(api, tenant)
+                _ = try await api.poll(.get, "/v1/events?limit=200", as: tenant.partner.token) {
+                    $0.json["items"]?.array?.filter { $0["type"]?.string == "customer.restricted" }.count ?? 0 >= 2
+                }
+                for _ in 0..<5 {
+                    _ = try await delivery.runOnce()
+                    try await Task.sleep(for: .milliseconds(30))
+                }
+                #expect(receiver.hits("/gone").count == 1)
+            }
         }
     }
 }

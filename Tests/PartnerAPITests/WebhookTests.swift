@@ -397,4 +397,28 @@ struct WebhookTests {
             }
         }
     }
+
+    /// A worker told to stop (graceful shutdown) sends nothing more and gives its claim back
+    /// at once, due again, so the next worker goes on without waiting for the lease.
+    @Test func aStoppingWorkerGivesItsClaimBackAtOnce() async throws {
+        try await withAPI { (api) async throws in
+            try await withWebhookReceiver { receiver, port in
+                let tenant = try await api.makeTenant()
+                let hook = try await Self.subscribe(api, tenant.partner.token, url: "http://127.0.0.1:\(port)/stop", types: ["customer.restricted"])
+                try await Self.freezeAndLift(api, tenant)
+                _ = try await api.poll(.get, "/v1/events?limit=200", as: tenant.partner.token) {
+                    $0.json["items"]?.array?.contains { $0["type"]?.string == "customer.restricted" } == true
+                }
+                let delivery = Self.delivery(api)
+                let stopped = try await delivery.deliverNext(stopping: { true })
+                #expect(stopped?.delivered == 0)
+                #expect(receiver.hits("/stop").isEmpty)
+                #expect(try await api.count(
+                    "SELECT count(*)::int FROM webhook_subscriptions WHERE id = $1::uuid AND claim_token IS NULL AND next_attempt_at <= now()",
+                    [hook.id]) == 1)
+                try await Self.deliver(delivery) { receiver.hits("/stop").count >= 1 }
+                #expect(receiver.hits("/stop").count == 1)
+            }
+        }
+    }
 }

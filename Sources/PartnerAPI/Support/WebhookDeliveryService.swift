@@ -6,8 +6,7 @@ import ServiceLifecycle
 /// Webhook delivery while the server runs (DESIGN §11), and alone under `partner-center
 /// deliver-webhooks`: `workers` loops, each claiming one due subscription at a time, so a
 /// slow receiver holds one loop and the others go on. Graceful shutdown lets each loop
-/// finish the attempt it is in (its progress is written), then stop; the lease of a batch
-/// cut short runs out and the next worker goes on from the stored position. The first loop
+/// finish the attempt it is in (its progress is written) and give its claim back, then stop. The first loop
 /// also measures the outbox lag every `lagEvery`.
 public struct WebhookDeliveryService: Service {
     let delivery: WebhookDelivery
@@ -46,7 +45,7 @@ public struct WebhookDeliveryService: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             var worked = false
             do {
-                worked = try await delivery.deliverNext() != nil
+                worked = try await delivery.deliverNext(stopping: { Task.isShuttingDownGracefully }) != nil
                 if measuresLag, ContinuousClock.now - lastLag >= lagEvery {
                     lastLag = ContinuousClock.now
                     try await delivery.measureLag()

@@ -134,12 +134,14 @@ public struct WebhookDelivery: Sendable {
     }
 
     /// Claims one due subscription and sends its next events; nil when none is due.
-    public func deliverNext() async throws -> Report? {
+    /// `stopping` is asked before each event: when it answers true (a graceful shutdown) the
+    /// batch ends there and the claim is given back.
+    public func deliverNext(stopping: @Sendable () -> Bool = { false }) async throws -> Report? {
         guard let claim = try await claim() else { return nil }
         var report = Report()
         report.subscriptions = 1
         do {
-            try await deliver(claim, &report)
+            try await deliver(claim, &report, stopping: stopping)
         } catch {
             // The lease runs out by itself; the next claim resends from the stored position.
             logger.error("webhook batch stopped", metadata: ["webhook": "\(claim.id)", "error": "\(error)"])
@@ -164,7 +166,7 @@ public struct WebhookDelivery: Sendable {
         }
     }
 
-    func deliver(_ claim: Claim, _ report: inout Report) async throws {
+    func deliver(_ claim: Claim, _ report: inout Report, stopping: @Sendable () -> Bool) async throws {
         let leaseEnds = ContinuousClock.now + .milliseconds(Int64(max(policy.leaseSeconds - policy.timeoutSeconds - 5, 1) * 1000))
         let owner = claim.owner
         let events = try await client.withTransaction(in: Access.tenant(of: owner), readOnly: true) { [claim] connection in
@@ -172,9 +174,10 @@ public struct WebhookDelivery: Sendable {
         }
         var position = claim.position
         var attempts = claim.attempts
+        var sent = 0
         var firstFailedAt = claim.firstFailedAt
         for (index, item) in events.enumerated() {
-            guard ContinuousClock.now < leaseEnds else { break }
+            guard ContinuousClock.now < leaseEnds, !stopping() else { break }
             let event = item.event
             let answer = await post(event, claim)
             attempts += 1
@@ -219,9 +222,11 @@ public struct WebhookDelivery: Sendable {
             }
             // Retrying released the claim in the same statement; a lost claim ends the batch.
             guard recorded, outcome != .retrying else { return }
+            sent += 1
         }
-        // Caught up when the batch was not full: look again after the poll interval.
-        let caughtUp = events.count < policy.batch
+        // Caught up when the batch was not full and all of it went: look again after the poll
+        // interval. A batch cut short (the lease, a shutdown) is due again at once.
+        let caughtUp = events.count < policy.batch && sent == events.count
         _ = try await client.withTransaction(in: .all) { connection in
             try connection.execute(Self.releaseSQL, [
                 claim.id, claim.token, caughtUp ? policy.pollSeconds : 0, caughtUp ? nil : events.last?.event.occurredAt,

@@ -161,8 +161,8 @@ public struct Webhooks: Sendable {
     static func validate(_ types: [String]?) throws -> [String]? {
         guard let types else { return nil }
         guard !types.isEmpty else { throw PartnerError.validation("event_types must name at least one type, or be left out for every type") }
-        for type in types where !Outbox.EventType.all.contains(type) {
-            throw PartnerError.validation("event_types: \(type.prefix(64)) is not an event type; known: \(Outbox.EventType.all.sorted().joined(separator: ", "))")
+        guard types.allSatisfy(Outbox.EventType.all.contains) else {
+            throw PartnerError.validation("event_types may name only these types: \(Outbox.EventType.all.sorted().joined(separator: ", "))")
         }
         return Array(Set(types)).sorted()
     }

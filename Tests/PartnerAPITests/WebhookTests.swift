@@ -167,6 +167,9 @@ struct WebhookTests {
                 let attempts = try await api.call(.get, "/v1/webhooks/\(hook.id)/deliveries?limit=200", as: tenant.partner.token)
                 #expect(attempts.json["items"]?.array?.filter { $0["event_type"] != .string(Outbox.EventType.grantChanged) }.count == events.count)
                 #expect(attempts.json["items"]?.array?.allSatisfy { $0["outcome"]?.string == "delivered" && $0["status_code"]?.int == 200 } == true)
+                // Counted by outcome, under Prometheus's names.
+                let metrics = try await api.call(.get, "/metrics").text
+                #expect(metrics.contains(#"partner_center_webhook_deliveries_total{outcome="delivered"}"#), "\(metrics.prefix(3000))")
                 // Caught up: the next run sends nothing again.
                 let sent = receiver.hits("/all").count
                 _ = try await delivery.runOnce()

@@ -88,7 +88,8 @@ public struct Webhooks: Sendable {
     }
 
     /// Deletes a subscription: nothing more is sent to it (a batch in flight finishes its
-    /// current attempt). Its attempts stay readable to the audit trail only.
+    /// current attempt). The row stays, marked deleted, for its attempts, which the retention
+    /// sweep removes with the events; the API no longer shows either.
     public func delete(id: UUID, context: ChangeContext) async throws -> Webhook {
         let principal = context.principal
         try Self.requireOwner(principal)

@@ -227,10 +227,11 @@ public struct WebhookDelivery: Sendable {
         // Caught up when the batch was not full and all of it went: look again after the poll
         // interval. A batch cut short (the lease, a shutdown) is due again at once.
         let caughtUp = events.count < policy.batch && sent == events.count
+        // Not caught up: the oldest event still waiting is the first not sent; after a full
+        // batch it is unread, and the last one sent stands in for it (the lag errs long).
+        let waiting = caughtUp ? nil : (sent < events.count ? events[sent] : events.last)?.event.occurredAt
         _ = try await client.withTransaction(in: .all) { connection in
-            try connection.execute(Self.releaseSQL, [
-                claim.id, claim.token, caughtUp ? policy.pollSeconds : 0, caughtUp ? nil : events.last?.event.occurredAt,
-            ])
+            try connection.execute(Self.releaseSQL, [claim.id, claim.token, caughtUp ? policy.pollSeconds : 0, waiting])
         }
     }
 

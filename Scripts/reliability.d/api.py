@@ -1,6 +1,7 @@
 """A small JSON-over-HTTP client for the reliability drills (standard library only)."""
 import http.client
 import json
+import subprocess
 
 
 class API:
@@ -72,3 +73,12 @@ class KeepAlive:
         if self.connection is not None:
             self.connection.close()
             self.connection = None
+
+
+def psql_runner(database_url):
+    """psql(sql): one statement through psql on database_url, its unaligned output stripped
+    (what the drills read the database with)."""
+    def psql(sql):
+        return subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", database_url, "-c", sql],
+                              check=True, capture_output=True, text=True).stdout.strip()
+    return psql

@@ -12,13 +12,12 @@ usage: feed.py PORT OPERATOR_TOKEN DATABASE_URL
 """
 import json
 import random
-import subprocess
 import sys
 import threading
 import time
 import urllib.parse
 
-from api import API, KeepAlive
+from api import API, KeepAlive, psql_runner
 
 port, operator_token, database_url = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 api = API(port, operator_token)
@@ -28,9 +27,7 @@ SECONDS = 20
 PAGE = 200
 
 
-def psql(sql):
-    return subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", database_url, "-c", sql],
-                          check=True, capture_output=True, text=True).stdout.strip()
+psql = psql_runner(database_url)
 
 
 # The partner holds the freeze permission, so it (not the distributor) freezes and unfreezes

@@ -4,20 +4,17 @@ after its customer's freeze: every order's commit timestamp precedes the restric
 
 usage: race.py PORT OPERATOR_TOKEN DATABASE_URL TRIALS BUYERS
 """
-import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from api import API
+from api import API, psql_runner
 
 port, operator_token, database_url, trials, buyers = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 api = API(int(port), operator_token)
 
 
-def psql(sql):
-    return subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", database_url, "-c", sql],
-                          check=True, capture_output=True, text=True).stdout.strip()
+psql = psql_runner(database_url)
 
 
 if psql("SHOW track_commit_timestamp") != "on":

@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 
-from api import API
+from api import API, psql_runner
 
 port, operator_token, database_url, trials = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
 server_pid, server_log, server_command = int(sys.argv[5]), sys.argv[6], sys.argv[7:]
@@ -31,9 +31,7 @@ FREEZE = {"type": "purchase_and_resources", "reason": "crash drill", "agreement_
 server = None  # the Popen of the server this script started last, if any
 
 
-def psql(sql):
-    return subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", database_url, "-c", sql],
-                          check=True, capture_output=True, text=True).stdout.strip()
+psql = psql_runner(database_url)
 
 
 def freeze(customer, key, token, timeout):

@@ -21,7 +21,6 @@ usage: webhooks.py PORT OPERATOR_TOKEN ADMIN_DATABASE_URL APP_DATABASE_URL PARTN
 import hashlib
 import hmac
 import http.server
-import json
 import os
 import random
 import signal
@@ -30,7 +29,7 @@ import sys
 import threading
 import time
 
-from api import API
+from api import API, psql_runner
 
 port, operator_token, database_url, app_database_url, binary = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 api = API(port, operator_token)
@@ -40,9 +39,7 @@ SECONDS = 20
 KILL_EVERY = 6
 
 
-def psql(sql):
-    return subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", database_url, "-c", sql],
-                          check=True, capture_output=True, text=True).stdout.strip()
+psql = psql_runner(database_url)
 
 
 class Receiver:

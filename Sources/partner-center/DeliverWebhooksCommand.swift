@@ -38,39 +38,30 @@ struct DeliverWebhooksCommand: AsyncParsableCommand {
         guard (1...64).contains(count) else { throw ValidationError("workers must be from 1 to 64") }
         let keyText = env["WEBHOOK_SECRET_KEY"]
         if let keyText, !WebhookSecretKey.isAcceptable(keyText) { throw ValidationError("WEBHOOK_SECRET_KEY must be at least 32 bytes") }
-        let client = PostgresClient(
-            configuration: try database.clientConfiguration(applicationName: "partner-center deliver-webhooks"), logger: logger)
-        let delivery = WebhookDeliveryService.delivery(
-            client: client, key: WebhookSecretKey(configured: keyText), policy: try Self.policy(env), production: production,
-            logger: logger)
+        let policy = try Self.policy(env)
+        func delivery(_ client: PostgresClient) -> WebhookDelivery {
+            WebhookDeliveryService.delivery(
+                client: client, key: WebhookSecretKey(configured: keyText), policy: policy, production: production, logger: logger)
+        }
         if once {
-            let report: WebhookDelivery.Report
-            do {
-                report = try await delivery.runOnce()
-                await client.shutdown()
-            } catch {
-                await client.shutdown()
-                if let error = error as? PostgresError {
-                    RetentionSweepCommand.fail(error.isUnavailable ? "database unreachable: \(error.message)" : "database error: \(error.message)")
-                }
-                throw error
+            let report = try await BatchRun(command: "deliver-webhooks").run(database, logger: logger) { client in
+                try await delivery(client).runOnce()
             }
             if json {
-                let encoder = JSONEncoder()
-                encoder.keyEncodingStrategy = .convertToSnakeCase
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+                try BatchRun.printJSON(report)
             } else {
                 print("webhooks: \(report.subscriptions) batches, \(report.delivered) delivered, \(report.retrying) to retry, \(report.failed) given up")
             }
             return
         }
+        let client = PostgresClient(
+            configuration: try database.clientConfiguration(applicationName: "partner-center deliver-webhooks"), logger: logger)
         logger.notice("delivering webhooks", metadata: ["workers": "\(count)", "production": "\(production)"])
         let group = ServiceGroup(
             configuration: .init(
                 services: [
                     .init(service: client),
-                    .init(service: WebhookDeliveryService(delivery: delivery, workers: count, logger: logger),
+                    .init(service: WebhookDeliveryService(delivery: delivery(client), workers: count, logger: logger),
                           successTerminationBehavior: .gracefullyShutdownGroup),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -86,28 +86,17 @@ struct RetentionSweepCommand: AsyncParsableCommand {
         let options = RetentionSweep.Options(
             batchSize: batchSize, maxBatches: maxBatches, dryRun: dryRun, warningWindow: TimeInterval(warningWindow),
             outboxRetention: TimeInterval(try outboxRetention() * 86_400))
-        let report: RetentionSweep.Report
-        do {
-            report = try await database.withClient(applicationName: "partner-center retention-sweep", logger: logger) { client in
-                try await Self.requireSchema(client)
-                var printer = ProgressPrinter(interval: .milliseconds(Int64(progressInterval * 1000)))
-                return try await RetentionSweep(client: client).run(options, shouldStop: { stop.requested }) { progress in
-                    printer.consider(progress)
-                }
+        let report = try await BatchRun(command: "retention-sweep").run(database, logger: logger) { client in
+            var printer = ProgressPrinter(interval: .milliseconds(Int64(progressInterval * 1000)))
+            return try await RetentionSweep(client: client).run(options, shouldStop: { stop.requested }) { progress in
+                printer.consider(progress)
             }
-        } catch let error as PostgresError {
-            Self.fail(error.isUnavailable ? "database unreachable: \(error.message)" : "database error: \(error.message)")
-        } catch let error as PartnerError {
-            Self.fail(error.message)
         }
         // A dry run changed nothing: the textfile (and its last success) stays as the last
         // real run left it.
         if let textfile, !report.dryRun { try Self.writeTextfile(report, to: textfile) }
         if json {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try BatchRun.printJSON(report)
         } else if report.dryRun {
             print(
                 "dry run: \(report.dueLifts) scheduled lifts due, \(report.dueExpiries) prepaid resources due to expire, "
@@ -120,17 +109,6 @@ struct RetentionSweepCommand: AsyncParsableCommand {
                 report.longestBatchSeconds, report.warned, report.idempotencyRecordsPurged,
                 report.stoppedEarly ? "; stopped early, work may remain" : ""))
         }
-    }
-
-    /// A clear message instead of a SQL error when `migrate` was never run.
-    static func requireSchema(_ client: PostgresClient) async throws {
-        let present: Bool = try await client.query("SELECT to_regclass('resources') IS NOT NULL").single().decode(0)
-        guard present else { fail("the schema is not migrated: run `partner-center migrate` first") }
-    }
-
-    static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("retention-sweep: error: \(message)\n".utf8))
-        Foundation.exit(1)
     }
 
     static func writeTextfile(_ report: RetentionSweep.Report, to path: String) throws {

@@ -20,16 +20,8 @@ struct SettleBudgetsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "settle-budgets")
-        let report: BudgetSettlement.Report
-        do {
-            report = try await database.withClient(applicationName: "partner-center settle-budgets", logger: logger) { client in
-                try await RetentionSweepCommand.requireSchema(client)
-                return try await BudgetSettlement(client: client, refusals: RefusalCache(lifetime: .zero)).run()
-            }
-        } catch let error as PostgresError {
-            RetentionSweepCommand.fail(error.isUnavailable ? "database unreachable: \(error.message)" : "database error: \(error.message)")
-        } catch let error as PartnerError {
-            RetentionSweepCommand.fail(error.message)
+        let report = try await BatchRun(command: "settle-budgets").run(database, logger: logger) { client in
+            try await BudgetSettlement(client: client, refusals: RefusalCache(lifetime: .zero)).run()
         }
         defer {
             // A customer that could not be settled fails the run (the others were settled).
@@ -39,10 +31,7 @@ struct SettleBudgetsCommand: AsyncParsableCommand {
             }
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try BatchRun.printJSON(report)
         } else {
             print("settled \(report.customers) customers: \(report.alerts) alerts, \(report.restricted) restricted, "
                 + "\(report.lifted) lifted, \(report.skipped) not restricted (setter without authority); "

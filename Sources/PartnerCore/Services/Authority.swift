@@ -59,6 +59,12 @@ public struct Authority: Sendable, Equatable {
 }
 
 extension Principal {
+    /// Restrictions, verification codes and webhooks are a distributor's or a partner's;
+    /// anyone else is refused with `refusal`.
+    func requirePartnerOrDistributor(_ refusal: String) throws {
+        guard kind == .partner || kind == .distributor else { throw PartnerError(.forbidden, refusal) }
+    }
+
     /// Provisioning and key management are the platform operator's.
     func requireOperator() throws {
         guard kind == .operator else {

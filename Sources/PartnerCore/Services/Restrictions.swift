@@ -294,9 +294,7 @@ public struct Restrictions: Sendable {
     /// whole (`forbidden`), as the single-customer form does, instead of answering 200 with
     /// every customer failed.
     static func requireActorKind(_ principal: Principal, to action: String = "change its restriction") throws {
-        guard principal.kind == .partner || principal.kind == .distributor else {
-            throw PartnerError(.forbidden, "only the customer's partner or distributor can \(action)")
-        }
+        try principal.requirePartnerOrDistributor("only the customer's partner or distributor can \(action)")
     }
 
     static func validateBatch(_ customerIDs: [UUID]) throws {

@@ -67,9 +67,7 @@ public struct VerificationCodes: Sendable {
 
     /// Issues a code for the caller (a distributor or partner) and delivers it.
     public func issue(for principal: Principal, purpose: VerificationPurpose) async throws -> IssuedVerificationCode {
-        guard principal.kind == .distributor || principal.kind == .partner else {
-            throw PartnerError(.forbidden, "verification codes are for partners and distributors")
-        }
+        try principal.requirePartnerOrDistributor("verification codes are for partners and distributors")
         let code = Secrets.newVerificationCode()
         let id = UUID.random()
         let (secret, issuesPerHour, resendInterval) = (self.secret, self.issuesPerHour, self.resendInterval)

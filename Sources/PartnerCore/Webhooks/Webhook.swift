@@ -19,24 +19,20 @@ public struct CreatedWebhook: Sendable, Codable, Equatable {
     public var id: UUID
     public var url: String
     public var eventTypes: [String]?
-    public var secret: String
+    /// Nil only in the stored form an `Idempotency-Key` replay answers.
+    public var secret: String?
     public var secretPrefix: String
     public var createdAt: Date
 }
 
 extension CreatedWebhook: ShownOnce {
-    /// What an `Idempotency-Key` replay answers: everything but the secret, which is kept
-    /// only sealed (a replay that needs it deletes the subscription and makes another).
-    public var storedForm: any Encodable & Sendable { ReplayedWebhook(id: id, url: url, eventTypes: eventTypes, secretPrefix: secretPrefix, createdAt: createdAt) }
-}
-
-/// A created subscription as a replay names it: everything but the secret.
-struct ReplayedWebhook: Encodable, Sendable {
-    var id: UUID
-    var url: String
-    var eventTypes: [String]?
-    var secretPrefix: String
-    var createdAt: Date
+    /// What a replay answers: everything but the secret, which is kept only sealed (a
+    /// replay that needs it deletes the subscription and makes another).
+    public var storedForm: any Encodable & Sendable {
+        var replayed = self
+        replayed.secret = nil
+        return replayed
+    }
 }
 
 /// Whether an attempt delivered the event, will be retried, or was the last one.

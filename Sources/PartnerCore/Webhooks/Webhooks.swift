@@ -41,9 +41,7 @@ public struct Webhooks: Sendable {
 
     /// Only a distributor or a partner subscribes; the operator and customers are told so.
     static func requireOwner(_ principal: Principal) throws {
-        guard principal.kind == .distributor || principal.kind == .partner else {
-            throw PartnerError(.forbidden, "webhooks are a distributor's or a partner's")
-        }
+        try principal.requirePartnerOrDistributor("webhooks are a distributor's or a partner's")
     }
 
     public func create(url text: String?, eventTypes: [String]?, context: ChangeContext) async throws -> CreatedWebhook {

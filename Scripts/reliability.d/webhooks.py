@@ -78,6 +78,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if receiver.in_flight[path] > 1:
                 receiver.overlaps += 1
             secret = receiver.secrets.get(path, "")
+        # The request leaves the in-flight count before its answer is sent: the worker may
+        # send its next event the moment it reads the answer, and that must not count as an
+        # overlap because this thread has not run on yet.
         try:
             signature = dict(part.split("=", 1) for part in self.headers.get("PartnerCenter-Signature", "").split(",") if "=" in part)
             expected = hmac.new(secret.encode(), f"{signature.get('t', '')}.".encode() + body, hashlib.sha256).hexdigest()
@@ -99,12 +102,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             else:
                 with receiver.lock:
                     receiver.failed += 1
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
         finally:
             with receiver.lock:
                 receiver.in_flight[path] -= 1
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
 
 def listen(port_number):

@@ -9,7 +9,7 @@ struct PartnerCenterCommand: AsyncParsableCommand {
         abstract: "PartnerCenter: restrict customers' purchases and freeze their resources.",
         subcommands: [
             ServeCommand.self, MigrateCommand.self, RetentionSweepCommand.self, SettleBudgetsCommand.self, DeliverWebhooksCommand.self, APIKeyCommand.self,
-            SeedDemoCommand.self, HealthcheckCommand.self,
+            SeedDemoCommand.self, HealthcheckCommand.self, PrintSQLCommand.self,
         ]
     )
 }

@@ -32,10 +32,12 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        .systemLibrary(name: "CEpoll"),
         .target(
             name: "Postgres",
             dependencies: [
                 "CLibPQ",
+                "CEpoll",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

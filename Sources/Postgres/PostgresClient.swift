@@ -40,8 +40,12 @@ public final class PostgresClient: Service, Sendable {
     }
 
     public let configuration: Configuration
-    private let logger: Logger
-    private let threadPool: NIOThreadPool
+    let logger: Logger
+    let threadPool: NIOThreadPool
+    #if os(Linux)
+    /// Waits on the sockets of statements sent without blocking (`query`).
+    let reactor = PostgresReactor()
+    #endif
     private let eventLoop: any EventLoop
     private let state: NIOLockedValueBox<PoolState>
 
@@ -80,6 +84,9 @@ public final class PostgresClient: Service, Sendable {
         }
         try? await threadPool.runIfActive { idle.forEach { $0.close() } }
         try? await threadPool.shutdownGracefully()
+        #if os(Linux)
+        reactor.stop()
+        #endif
     }
 
     // MARK: Work
@@ -126,10 +133,16 @@ public final class PostgresClient: Service, Sendable {
         }
     }
 
-    /// One statement outside an explicit transaction.
+    /// One statement outside an explicit transaction. On Linux it is sent without blocking
+    /// and its answer read by the reactor (`queryWithoutBlocking`), with no hop to the
+    /// blocking pool.
     @discardableResult
     public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) async throws -> PostgresRows {
-        try await withConnection { try $0.query(sql, parameters) }
+        #if os(Linux)
+        return try await queryWithoutBlocking(sql, parameters)
+        #else
+        return try await withConnection { try $0.query(sql, parameters) }
+        #endif
     }
 
     /// Whether the database answers now (for `/readyz`).
@@ -150,7 +163,7 @@ public final class PostgresClient: Service, Sendable {
 
     // MARK: Pool internals
 
-    private enum Lease: Sendable {
+    enum Lease: Sendable {
         case reuse(PostgresConnection)
         case create
 
@@ -185,7 +198,7 @@ public final class PostgresClient: Service, Sendable {
         case wait
     }
 
-    private func acquire() async throws -> Lease {
+    func acquire() async throws -> Lease {
         let maximum = configuration.maximumConnections
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Lease, any Error>) in
             let step = state.withLockedValue { state -> AcquireStep in
@@ -286,7 +299,7 @@ public final class PostgresClient: Service, Sendable {
 
     /// Returns a connection (or, with `nil`, its slot) to the pool. After a lost connection the
     /// idle ones are presumed dead too (the server most likely restarted) and are closed.
-    private func release(_ connection: PostgresConnection?, connectionLost: Bool) async {
+    func release(_ connection: PostgresConnection?, connectionLost: Bool) async {
         let (step, stale) = state.withLockedValue { state -> (ReleaseStep, [PostgresConnection]) in
             state.leased -= 1
             var stale: [PostgresConnection] = []

@@ -1,4 +1,5 @@
 import CLibPQ
+import NIOConcurrencyHelpers
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -14,11 +15,20 @@ import Darwin
 public final class PostgresConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
     /// Prepared statements of this session, by SQL text and parameter types.
-    private var preparedStatements: [StatementKey: String] = [:]
+    var preparedStatements: [StatementKey: String] = [:]
+    /// What `PQcancel` needs to interrupt a statement from another thread, and whether it
+    /// was used: a session whose statement was cancelled is not lent out again (a cancel
+    /// that lands late would hit the next borrower's statement).
+    let cancellation = NIOLockedValueBox(Cancellation())
+
+    struct Cancellation {
+        var handle: OpaquePointer?
+        var requested = false
+    }
 
     /// A prepared statement is its text and its parameter types: the same text bound with
     /// other types is another statement.
-    private struct StatementKey: Hashable {
+    struct StatementKey: Hashable {
         var sql: String
         var oids: [UInt32]
     }
@@ -28,6 +38,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     private init(handle: OpaquePointer) {
         self.handle = handle
+        cancellation.withLockedValue { $0.handle = PQgetCancel(handle) }
     }
 
     deinit { close() }
@@ -56,6 +67,9 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         // Notices (e.g. "relation already exists, skipping") are not errors; keep stderr clean.
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        // Sends never block, for `queryWithoutBlocking`; the blocking calls (`PQexec…`) still
+        // wait for their answer, as libpq documents.
+        PQsetnonblocking(handle, 1)
         return PostgresConnection(handle: handle)
     }
 
@@ -70,6 +84,10 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Finishes the connection. Safe to call more than once.
     public func close() {
         if let handle {
+            cancellation.withLockedValue { cancellation in
+                if let cancel = cancellation.handle { PQfreeCancel(cancel) }
+                cancellation.handle = nil
+            }
             PQfinish(handle)
             self.handle = nil
             preparedStatements.removeAll()
@@ -80,6 +98,7 @@ public final class PostgresConnection: @unchecked Sendable {
     public var isReusable: Bool {
         guard let handle else { return false }
         return PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
+            && !cancellation.withLockedValue(\.requested)
     }
 
     public var isOpen: Bool {
@@ -137,7 +156,7 @@ public final class PostgresConnection: @unchecked Sendable {
         return String(cString: PQcmdStatus(result))
     }
 
-    private func openHandle() throws -> OpaquePointer {
+    func openHandle() throws -> OpaquePointer {
         guard let handle else {
             throw PostgresError(code: .connectionLost, message: "the connection is closed")
         }
@@ -161,7 +180,7 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Copies a result's rows into Swift values and clears it.
-    private func consume(_ result: OpaquePointer?, handle: OpaquePointer) throws -> PostgresRows {
+    func consume(_ result: OpaquePointer?, handle: OpaquePointer) throws -> PostgresRows {
         defer { PQclear(result) }
         try check(result, handle: handle)
         guard let result else { return PostgresRows(columns: [], cells: [], affectedRows: 0) }
@@ -215,7 +234,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    private func connectionError(handle: OpaquePointer, fallback: String) -> PostgresError {
+    func connectionError(handle: OpaquePointer, fallback: String) -> PostgresError {
         let message = String(cString: PQerrorMessage(handle)).trimmingTrailingWhitespace()
         return PostgresError(
             code: PQstatus(handle) == CONNECTION_OK ? .protocolViolation : .connectionLost,
@@ -232,7 +251,7 @@ private func withCStringArray<R>(_ strings: [String], _ body: ([UnsafePointer<CC
 
 /// Lays all parameter bytes out in one buffer (text values NUL-terminated, as libpq requires)
 /// and calls `body` with the value, length and format arrays libpq takes.
-private func withParameterArrays<R>(
+func withParameterArrays<R>(
     _ parameters: [PostgresParameter?],
     _ body: ([UnsafePointer<CChar>?], [Int32], [Int32]) -> R
 ) -> R {

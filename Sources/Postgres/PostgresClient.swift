@@ -198,20 +198,21 @@ public final class PostgresClient: Service, Sendable {
         case wait
     }
 
+    /// A free connection (or slot) without suspending when there is one: a continuation
+    /// resumed at once still suspends the task and queues it on the executor again, which
+    /// cost every statement a trip through the global executor's queue.
     func acquire() async throws -> Lease {
         let maximum = configuration.maximumConnections
+        switch state.withLockedValue({ Self.takeFree(&$0, maximum: maximum) }) {
+        case .lease(let lease): return lease
+        case .fail: throw PostgresError(code: .clientClosed, message: "the client was shut down")
+        case .wait: break
+        }
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Lease, any Error>) in
             let step = state.withLockedValue { state -> AcquireStep in
-                if state.closed { return .fail }
-                if let connection = state.idle.popLast() {
-                    state.leased += 1
-                    return .lease(.reuse(connection))
-                }
-                if state.open < maximum {
-                    state.open += 1
-                    state.leased += 1
-                    return .lease(.create)
-                }
+                // Checked again: a connection may have come back since.
+                let free = Self.takeFree(&state, maximum: maximum)
+                guard case .wait = free else { return free }
                 let deadline = NIODeadline.now() + .nanoseconds(configuration.acquireTimeout.nanoseconds)
                 state.waiters.append(Waiter(continuation: continuation, deadline: deadline))
                 if state.timeoutTimer == nil { state.timeoutTimer = armTimeoutTimer(at: deadline) }
@@ -226,6 +227,21 @@ public final class PostgresClient: Service, Sendable {
                 break
             }
         }
+    }
+
+    /// An idle connection, or a slot to open one, or `.wait` when the pool is full.
+    private static func takeFree(_ state: inout PoolState, maximum: Int) -> AcquireStep {
+        if state.closed { return .fail }
+        if let connection = state.idle.popLast() {
+            state.leased += 1
+            return .lease(.reuse(connection))
+        }
+        if state.open < maximum {
+            state.open += 1
+            state.leased += 1
+            return .lease(.create)
+        }
+        return .wait
     }
 
     private func armTimeoutTimer(at deadline: NIODeadline) -> Scheduled<Void> {

@@ -100,4 +100,22 @@ struct TypeRoundTripTests {
             #expect(try rows[0].decode(0, as: String.self) == attack)
         }
     }
+
+    private enum Shade: String { case light, dark }
+
+    /// An enum decodes by its raw value; a value it has no case for is a decoding error, not
+    /// a default, and the value is not quoted back.
+    @Test func enumsDecodeByRawValueAndRefuseUnknownValues() async throws {
+        try await withTestDatabase(migrated: false) { (_, client) async throws in
+            let row = try await client.query("SELECT 'dark', 'dusk', NULL::text").single()
+            #expect(try row.decode(0, as: Shade.self) == .dark)
+            #expect(try row.decode(0, as: Shade?.self) == .dark)
+            #expect(try row.decode(2, as: Shade?.self) == nil)
+            let unknown = try #require(throws: PostgresError.self) { try row.decode(1, as: Shade.self) }
+            #expect(unknown.code == .decoding)
+            #expect(!unknown.message.contains("dusk"))
+            #expect(throws: PostgresError.self) { try row.decode(1, as: Shade?.self) }
+            #expect(throws: PostgresError.self) { try row.decode(2, as: Shade.self) }
+        }
+    }
 }

@@ -72,17 +72,17 @@ public struct Customers: Sendable {
     }
 
     static func customer(_ row: PostgresRow, for principal: Principal) throws -> Customer {
-        let status = CustomerStatus(rawValue: try row.decode(4)) ?? .normal
+        let status = try row.decode(4, as: CustomerStatus.self)
         let authority = Authority(facts: .init(
             partnerID: try row.decode(1), distributorID: try row.decode(2),
-            partnerStatus: TenantStatus(rawValue: try row.decode(6)) ?? .active,
-            distributorStatus: TenantStatus(rawValue: try row.decode(7)) ?? .active,
+            partnerStatus: try row.decode(6, as: TenantStatus.self),
+            distributorStatus: try row.decode(7, as: TenantStatus.self),
             partnerHoldsGrant: try row.decode(8)))
         var restriction: Restriction? = nil
         if let restrictionID = try row.decode(9, as: UUID?.self) {
             guard let origin = RestrictionOrigin(rawValue: try row.decode(18)) else { throw PartnerError.internal }
             restriction = Restriction(
-                id: restrictionID, type: RestrictionType(rawValue: try row.decode(10)) ?? .purchaseAndResources,
+                id: restrictionID, type: try row.decode(10, as: RestrictionType.self),
                 reason: try row.decode(11), appliedBy: ActorRef(kind: try row.decode(12), id: try row.decode(13, as: UUID?.self)),
                 appliedAt: try row.decode(14), agreementVersion: try row.decode(15, as: String?.self),
                 liftAt: try row.decode(17, as: Date?.self), origin: origin)
@@ -94,7 +94,7 @@ public struct Customers: Sendable {
         }
         return Customer(
             id: try row.decode(0), partnerId: try row.decode(1), distributorId: try row.decode(2), name: try row.decode(3),
-            level: CustomerLevel(rawValue: try row.decode(16)) ?? .v0, status: status, activeRestriction: restriction,
+            level: try row.decode(16, as: CustomerLevel.self), status: status, activeRestriction: restriction,
             availableOperations: authority.operations(for: principal, status: status), createdAt: try row.decode(5),
             resourceCounts: nil, budget: budget)
     }

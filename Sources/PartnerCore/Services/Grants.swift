@@ -80,7 +80,7 @@ public struct Grants: Sendable {
         let partners = try rows.map { row in
             let grantedAt = try row.decode(4, as: Date?.self)
             return PartnerWithGrant(
-                id: try row.decode(0), name: try row.decode(1), status: TenantStatus(rawValue: try row.decode(2)) ?? .active,
+                id: try row.decode(0), name: try row.decode(1), status: try row.decode(2, as: TenantStatus.self),
                 freezePermission: FreezePermissionState(granted: grantedAt != nil, grantedAt: grantedAt),
                 createdAt: try row.decode(3))
         }

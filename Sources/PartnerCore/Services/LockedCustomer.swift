@@ -79,8 +79,8 @@ struct LockedCustomer {
         ).single().decode(0)
         let authority = Authority(facts: .init(
             partnerID: partnerID, distributorID: distributorID,
-            partnerStatus: TenantStatus(rawValue: try row.decode(3)) ?? .active,
-            distributorStatus: TenantStatus(rawValue: try row.decode(4)) ?? .active,
+            partnerStatus: try row.decode(3, as: TenantStatus.self),
+            distributorStatus: try row.decode(4, as: TenantStatus.self),
             partnerHoldsGrant: granted))
         let requiresCode: Bool =
             switch actorKind {
@@ -89,7 +89,7 @@ struct LockedCustomer {
             default: false
             }
         return LockedCustomer(
-            id: customerID, status: CustomerStatus(rawValue: try row.decode(0)) ?? .normal,
+            id: customerID, status: try row.decode(0, as: CustomerStatus.self),
             retentionSeconds: try row.decode(5), prepaidGraceSeconds: try row.decode(8), authority: authority,
             actorRequiresCode: requiresCode)
     }

@@ -223,14 +223,14 @@ public struct Provisioning: Sendable {
     static func distributor(_ row: PostgresRow) throws -> Distributor {
         Distributor(
             id: try row.decode(0), name: try row.decode(1),
-            status: try TenantStatus(rawValue: row.decode(2)) ?? .active,
+            status: try row.decode(2, as: TenantStatus.self),
             retentionSeconds: try row.decode(3, as: Int?.self), verificationCodeRequired: try row.decode(4), createdAt: try row.decode(5))
     }
 
     static func partner(_ row: PostgresRow) throws -> Partner {
         Partner(
             id: try row.decode(0), distributorId: try row.decode(1), name: try row.decode(2),
-            status: try TenantStatus(rawValue: row.decode(3)) ?? .active,
+            status: try row.decode(3, as: TenantStatus.self),
             retentionSeconds: try row.decode(4, as: Int?.self), verificationCodeRequired: try row.decode(5),
             createdAt: try row.decode(6))
     }

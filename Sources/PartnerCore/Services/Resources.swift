@@ -15,8 +15,8 @@ public struct Resources: Sendable {
     static func resource(_ row: PostgresRow) throws -> Resource {
         Resource(
             id: try row.decode(1), customerId: try row.decode(0), type: try row.decode(2),
-            billingMode: BillingMode(rawValue: try row.decode(3)) ?? .payPerUse,
-            state: ResourceState(rawValue: try row.decode(4)) ?? .active,
+            billingMode: try row.decode(3, as: BillingMode.self),
+            state: try row.decode(4, as: ResourceState.self),
             spec: try row.decode(5), expiresAt: try row.decode(6, as: Date?.self), frozenAt: try row.decode(7, as: Date?.self),
             retentionUntil: try row.decode(8, as: Date?.self), releasedAt: try row.decode(9, as: Date?.self),
             createdAt: try row.decode(10), frozenReason: try row.decode(11, as: String?.self).flatMap(FrozenReason.init(rawValue:)),

@@ -16,6 +16,10 @@ public struct PostgresConfiguration: Sendable {
     public var lockTimeout: Duration?
     /// Ends sessions that sit idle inside a transaction; `nil` keeps the server's setting.
     public var idleInTransactionSessionTimeout: Duration?
+    /// Prepared statements kept per session; beyond it the least recently used is
+    /// deallocated. The application's code has 117 statement call sites, so the default
+    /// only ever evicts statements built at run time.
+    public var maximumPreparedStatements: Int
 
     public init(
         url: String,
@@ -23,7 +27,8 @@ public struct PostgresConfiguration: Sendable {
         connectTimeout: Int = 5,
         statementTimeout: Duration? = .seconds(30),
         lockTimeout: Duration? = .seconds(10),
-        idleInTransactionSessionTimeout: Duration? = .seconds(60)
+        idleInTransactionSessionTimeout: Duration? = .seconds(60),
+        maximumPreparedStatements: Int = 512
     ) throws {
         self.url = url
         self.applicationName = applicationName
@@ -31,6 +36,7 @@ public struct PostgresConfiguration: Sendable {
         self.statementTimeout = statementTimeout
         self.lockTimeout = lockTimeout
         self.idleInTransactionSessionTimeout = idleInTransactionSessionTimeout
+        self.maximumPreparedStatements = maximumPreparedStatements
         try Self.validate(url)
     }
 

@@ -9,7 +9,7 @@ extension PostgresConnection {
     /// the blocking pool costs a hand-off there and back.
     ///
     /// Prepared once per session like `query` (a first use is two round trips: prepare,
-    /// then execute). Cancelling the task sends the server a cancel request; the statement
+    /// then execute; three when the cache is full and its oldest statement goes first). Cancelling the task sends the server a cancel request; the statement
     /// then ends with SQLSTATE 57014 and the session is not lent out again.
     func queryWithoutBlocking(
         _ sql: String, _ parameters: [(any PostgresEncodable)?], reactor: PostgresReactor
@@ -18,18 +18,25 @@ extension PostgresConnection {
         commandsSinceLease += 1
         let bound = parameters.map { $0?.postgresParameter }
         let oids = bound.map { $0?.oid ?? PostgresOID.unspecified }
-        let key = StatementKey(sql: sql, oids: oids)
+        let key = PreparedStatementCache.Key(sql: sql, oids: oids)
         let name: String
-        if let prepared = preparedStatements[key] {
+        if let prepared = preparedStatements.name(for: key) {
             name = prepared
         } else {
-            name = "pc\(preparedStatements.count + 1)"
+            if let victim = preparedStatements.victim() {
+                guard PQsendQuery(handle, "DEALLOCATE \(victim.name)") == 1 else {
+                    throw connectionError(handle: handle, fallback: "could not send the statement")
+                }
+                _ = try await answer(handle, reactor)
+                preparedStatements.remove(victim.key)
+            }
+            name = preparedStatements.nextName()
             let sent = oids.withUnsafeBufferPointer { types in
                 PQsendPrepare(handle, name, sql, Int32(oids.count), types.baseAddress)
             }
             guard sent == 1 else { throw connectionError(handle: handle, fallback: "could not send the statement") }
             _ = try await answer(handle, reactor)
-            preparedStatements[key] = name
+            preparedStatements.insert(key, name: name)
         }
         // libpq copies the values into its output buffer before it returns.
         let sent = withParameterArrays(bound) { values, lengths, formats in

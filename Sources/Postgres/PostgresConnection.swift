@@ -15,7 +15,7 @@ import Darwin
 public final class PostgresConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
     /// Prepared statements of this session, by SQL text and parameter types.
-    var preparedStatements: [StatementKey: String] = [:]
+    var preparedStatements: PreparedStatementCache
     /// What `PQcancel` needs to interrupt a statement from another thread, and whether it
     /// was used: a session whose statement was cancelled is not lent out again (a cancel
     /// that lands late would hit the next borrower's statement).
@@ -26,18 +26,13 @@ public final class PostgresConnection: @unchecked Sendable {
         var requested = false
     }
 
-    /// A prepared statement is its text and its parameter types: the same text bound with
-    /// other types is another statement.
-    struct StatementKey: Hashable {
-        var sql: String
-        var oids: [UInt32]
-    }
     /// Statements sent since the pool lent the connection; a failure of the first one on a
     /// reused connection means nothing ran, so the work is safe to retry elsewhere.
     var commandsSinceLease = 0
 
-    private init(handle: OpaquePointer) {
+    private init(handle: OpaquePointer, maximumPreparedStatements: Int) {
         self.handle = handle
+        preparedStatements = PreparedStatementCache(capacity: maximumPreparedStatements)
         cancellation.withLockedValue { $0.handle = PQgetCancel(handle) }
     }
 
@@ -70,7 +65,7 @@ public final class PostgresConnection: @unchecked Sendable {
         // Sends never block, for `queryWithoutBlocking`; the blocking calls (`PQexec…`) still
         // wait for their answer, as libpq documents.
         PQsetnonblocking(handle, 1)
-        return PostgresConnection(handle: handle)
+        return PostgresConnection(handle: handle, maximumPreparedStatements: configuration.maximumPreparedStatements)
     }
 
     /// libpq reports a failed authentication only as text; recognise the common case so
@@ -167,15 +162,21 @@ public final class PostgresConnection: @unchecked Sendable {
         for sql: String, parameters: [PostgresParameter?], handle: OpaquePointer
     ) throws -> String {
         let oids = parameters.map { $0?.oid ?? PostgresOID.unspecified }
-        let key = StatementKey(sql: sql, oids: oids)
-        if let name = preparedStatements[key] { return name }
-        let name = "pc\(preparedStatements.count + 1)"
+        let key = PreparedStatementCache.Key(sql: sql, oids: oids)
+        if let name = preparedStatements.name(for: key) { return name }
+        if let victim = preparedStatements.victim() {
+            let result = PQexec(handle, "DEALLOCATE \(victim.name)")
+            defer { PQclear(result) }
+            try check(result, handle: handle)
+            preparedStatements.remove(victim.key)
+        }
+        let name = preparedStatements.nextName()
         let result = oids.withUnsafeBufferPointer { types in
             PQprepare(handle, name, sql, Int32(oids.count), types.baseAddress)
         }
         defer { PQclear(result) }
         try check(result, handle: handle)
-        preparedStatements[key] = name
+        preparedStatements.insert(key, name: name)
         return name
     }
 

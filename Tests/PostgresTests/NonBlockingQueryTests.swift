@@ -125,3 +125,41 @@ struct NonBlockingQueryTests {
         }
     }
 }
+
+/// Each session keeps at most `maximumPreparedStatements`; the least recently used one is
+/// deallocated on the server to make room, on the blocking path and the non-blocking one.
+@Suite("The prepared-statement bound")
+struct PreparedStatementBoundTests {
+    private func preparedOnServer(_ connection: PostgresConnection) throws -> Int {
+        try connection.query("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'pc%'").single().decode(0, as: Int.self)
+    }
+
+    @Test func theLeastRecentlyUsedStatementMakesRoom() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let configuration = try PostgresConfiguration(url: database.url, maximumPreparedStatements: 4)
+        let connection = try PostgresConnection.connect(configuration)
+        for value in 0..<10 {
+            #expect(try connection.query("SELECT \(value)::int + $1", [1]).single().decode(0, as: Int.self) == value + 1)
+            // The first statement is used again each time, so it is never the oldest.
+            #expect(try connection.query("SELECT 100::int + $1", [1]).single().decode(0, as: Int.self) == 101)
+        }
+        // Four of ours (the counting statement itself is the fourth, after it evicts one).
+        #expect(try preparedOnServer(connection) == 4)
+        let kept = try connection.query(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement = 'SELECT 100::int + $1'").single().decode(0, as: Int.self)
+        #expect(kept == 1)
+        connection.close()
+
+        let client = PostgresClient(configuration: .init(connection: configuration, maximumConnections: 1))
+        for value in 0..<10 {
+            #expect(try await client.query("SELECT \(value)::int * $1", [2]).single().decode(0, as: Int.self) == value * 2)
+        }
+        let onServer = try await client.query(
+            "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'pc%'").single().decode(0, as: Int.self)
+        #expect(onServer == 4)
+        // An evicted statement is prepared again when it comes back.
+        #expect(try await client.query("SELECT 0::int * $1", [2]).single().decode(0, as: Int.self) == 0)
+        await client.shutdown()
+        try await database.drop()
+    }
+}

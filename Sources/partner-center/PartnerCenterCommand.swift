@@ -7,6 +7,7 @@ struct PartnerCenterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "partner-center",
         abstract: "PartnerCenter: restrict customers' purchases and freeze their resources.",
+        version: PartnerCenterVersion.string,
         subcommands: [
             ServeCommand.self, MigrateCommand.self, RetentionSweepCommand.self, SettleBudgetsCommand.self, DeliverWebhooksCommand.self, APIKeyCommand.self,
             SeedDemoCommand.self, HealthcheckCommand.self, PrintSQLCommand.self,

@@ -15,6 +15,8 @@ extension PostgresConnection {
         _ sql: String, _ parameters: [(any PostgresEncodable)?], reactor: PostgresReactor
     ) async throws -> PostgresRows {
         let handle = try openHandle()
+        // A stopping reactor would refuse to read the answer of a statement already sent.
+        guard reactor.isAccepting else { throw PostgresError(code: .clientClosed, message: "the client was shut down") }
         commandsSinceLease += 1
         let bound = parameters.map { $0?.postgresParameter }
         let oids = bound.map { $0?.oid ?? PostgresOID.unspecified }
@@ -27,7 +29,11 @@ extension PostgresConnection {
                 guard PQsendQuery(handle, "DEALLOCATE \(victim.name)") == 1 else {
                     throw connectionError(handle: handle, fallback: "could not send the statement")
                 }
-                _ = try await answer(handle, reactor)
+                do {
+                    _ = try await answer(handle, reactor)
+                } catch let error as PostgresError where error.sqlState == "26000" {
+                    // Already gone on the server (a DISCARD ALL): nothing to free.
+                }
                 preparedStatements.remove(victim.key)
             }
             name = preparedStatements.nextName()
@@ -49,7 +55,7 @@ extension PostgresConnection {
     /// Waits for the answer to the statement just sent: its rows, or the first error.
     private func answer(_ handle: OpaquePointer, _ reactor: PostgresReactor) async throws -> PostgresRows {
         let flushed = PQflush(handle)
-        let socket = PQsocket(handle)
+        let socket = watchSocket
         guard flushed >= 0, socket >= 0 else {
             throw connectionError(handle: handle, fallback: "could not send the statement")
         }
@@ -71,10 +77,10 @@ extension PostgresConnection {
     /// Asks the server to stop this session's statement. `PQcancel` opens a connection of its
     /// own and waits, so it runs on a thread of its own, never on the caller's.
     func requestCancel() {
-        cancellation.withLockedValue { $0.requested = true }
+        cancelRequested.withLockedValue { $0 = true }
         Thread.detachNewThread { [self] in
-            cancellation.withLockedValue { cancellation in
-                guard let cancel = cancellation.handle else { return }
+            cancelHandle.withLockedValue { cancel in
+                guard let cancel else { return }
                 var message = [CChar](repeating: 0, count: 256)
                 _ = PQcancel(cancel, &message, Int32(message.count))
             }

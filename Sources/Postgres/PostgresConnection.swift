@@ -16,15 +16,21 @@ public final class PostgresConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
     /// Prepared statements of this session, by SQL text and parameter types.
     var preparedStatements: PreparedStatementCache
-    /// What `PQcancel` needs to interrupt a statement from another thread, and whether it
-    /// was used: a session whose statement was cancelled is not lent out again (a cancel
-    /// that lands late would hit the next borrower's statement).
-    let cancellation = NIOLockedValueBox(Cancellation())
-
-    struct Cancellation {
-        var handle: OpaquePointer?
-        var requested = false
-    }
+    /// What `PQcancel` needs to interrupt a statement from another thread; held while a
+    /// cancel request is out, so the session's `close()` cannot free it under `PQcancel`.
+    let cancelHandle = NIOLockedValueBox<OpaquePointer?>(nil)
+    /// A cancel was requested: the session is not lent out again (a cancel that lands late
+    /// would hit the next borrower's statement). Apart from `cancelHandle`, so asking
+    /// `isReusable` never waits for a cancel request on the network.
+    let cancelRequested = NIOLockedValueBox(false)
+    /// The connection's own duplicate of libpq's socket, which the reactor watches. libpq
+    /// closes its descriptor when it finds the connection lost; the number could then go to
+    /// another connection while the reactor still holds this one's registration. -1 when
+    /// there is none (the statement then runs on the blocking pool).
+    private(set) var watchSocket: Int32 = -1
+    /// TLS sessions read their answers on the blocking pool: decrypted bytes can wait inside
+    /// OpenSSL with the socket no longer readable, which only libpq's own wait checks for.
+    private(set) var usesTLS = false
 
     /// Statements sent since the pool lent the connection; a failure of the first one on a
     /// reused connection means nothing ran, so the work is safe to retry elsewhere.
@@ -33,7 +39,10 @@ public final class PostgresConnection: @unchecked Sendable {
     private init(handle: OpaquePointer, maximumPreparedStatements: Int) {
         self.handle = handle
         preparedStatements = PreparedStatementCache(capacity: maximumPreparedStatements)
-        cancellation.withLockedValue { $0.handle = PQgetCancel(handle) }
+        cancelHandle.withLockedValue { $0 = PQgetCancel(handle) }
+        usesTLS = PQsslInUse(handle) == 1
+        let socket = PQsocket(handle)
+        if socket >= 0 { watchSocket = dup(socket) }
     }
 
     deinit { close() }
@@ -79,11 +88,19 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Finishes the connection. Safe to call more than once.
     public func close() {
         if let handle {
-            cancellation.withLockedValue { cancellation in
-                if let cancel = cancellation.handle { PQfreeCancel(cancel) }
-                cancellation.handle = nil
+            cancelHandle.withLockedValue { cancel in
+                if let cancel { PQfreeCancel(cancel) }
+                cancel = nil
             }
             PQfinish(handle)
+            if watchSocket >= 0 {
+                #if canImport(Glibc)
+                Glibc.close(watchSocket)
+                #else
+                Darwin.close(watchSocket)
+                #endif
+                watchSocket = -1
+            }
             self.handle = nil
             preparedStatements.removeAll()
         }
@@ -93,7 +110,7 @@ public final class PostgresConnection: @unchecked Sendable {
     public var isReusable: Bool {
         guard let handle else { return false }
         return PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
-            && !cancellation.withLockedValue(\.requested)
+            && !cancelRequested.withLockedValue { $0 }
     }
 
     public var isOpen: Bool {
@@ -167,7 +184,11 @@ public final class PostgresConnection: @unchecked Sendable {
         if let victim = preparedStatements.victim() {
             let result = PQexec(handle, "DEALLOCATE \(victim.name)")
             defer { PQclear(result) }
-            try check(result, handle: handle)
+            do {
+                try check(result, handle: handle)
+            } catch let error as PostgresError where error.sqlState == "26000" {
+                // Already gone on the server (a DISCARD ALL): nothing to free.
+            }
             preparedStatements.remove(victim.key)
         }
         let name = preparedStatements.nextName()

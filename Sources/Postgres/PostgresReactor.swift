@@ -38,6 +38,9 @@ final class PostgresReactor: @unchecked Sendable {
         var watchers: [Int32: Watcher] = [:]
         /// Set by `stop()`: no new watches; the thread ends when the last one is done.
         var stopping = false
+        /// Set by the thread, under the lock, before it closes its descriptors: nobody
+        /// touches them after that.
+        var exited = false
     }
 
     init() {
@@ -53,32 +56,38 @@ final class PostgresReactor: @unchecked Sendable {
         thread.start()
     }
 
-    /// Watches `socket` until `watcher` answers `.done`. The socket must not be watched already.
+    /// Whether `watch` would still take a socket (checked before a statement is sent, so
+    /// a stopping client refuses the statement rather than leave it unread).
+    var isAccepting: Bool { state.withLockedValue { !$0.stopping } }
+
+    /// Watches `socket` until `watcher` answers `.done`. The socket must not be watched
+    /// already, and must be the caller's own descriptor (a `dup` of libpq's, which libpq
+    /// closes on a lost connection; another connection could then get the same number).
     /// Returns false, and never calls the watcher, when the reactor is stopping or the socket
-    /// cannot be watched.
+    /// cannot be watched. Registration happens under the lock the thread's exit takes, so
+    /// the epoll descriptor is never used after it is closed.
     func watch(_ socket: Int32, writing: Bool, _ watcher: @escaping Watcher) -> Bool {
-        let accepted = state.withLockedValue { state -> Bool in
+        state.withLockedValue { state -> Bool in
             if state.stopping { return false }
+            var event = epoll_event()
+            event.events = Self.events(writing: writing)
+            event.data.fd = socket
+            guard epoll_ctl(epoll, EPOLL_CTL_ADD, socket, &event) == 0 else { return false }
             state.watchers[socket] = watcher
             return true
         }
-        guard accepted else { return false }
-        var event = epoll_event()
-        event.events = Self.events(writing: writing)
-        event.data.fd = socket
-        guard epoll_ctl(epoll, EPOLL_CTL_ADD, socket, &event) == 0 else {
-            state.withLockedValue { _ = $0.watchers.removeValue(forKey: socket) }
-            return false
-        }
-        return true
     }
 
     /// Refuses new watches and lets the thread end once the statements in flight are answered
-    /// (each is bounded by the session's statement timeout). Does not wait.
+    /// (each is bounded by the session's statement timeout). Does not wait; safe to call
+    /// more than once.
     func stop() {
-        state.withLockedValue { $0.stopping = true }
-        var one: UInt64 = 1
-        _ = Glibc.write(wake, &one, MemoryLayout<UInt64>.size)
+        state.withLockedValue { state in
+            guard !state.stopping, !state.exited else { return }
+            state.stopping = true
+            var one: UInt64 = 1
+            _ = Glibc.write(wake, &one, MemoryLayout<UInt64>.size)
+        }
     }
 
     private static func events(writing: Bool) -> UInt32 {
@@ -102,8 +111,9 @@ final class PostgresReactor: @unchecked Sendable {
         while true {
             let count = events.withUnsafeMutableBufferPointer { epoll_wait(epoll, $0.baseAddress, Int32($0.count), -1) }
             if count < 0 {
+                // Only EINTR can happen with a valid descriptor and buffer.
                 if errno == EINTR { continue }
-                return
+                preconditionFailure("PostgresReactor: epoll_wait failed (errno \(errno))")
             }
             for index in 0..<Int(count) {
                 let socket = events[index].data.fd
@@ -124,7 +134,12 @@ final class PostgresReactor: @unchecked Sendable {
                     completion()
                 }
             }
-            if state.withLockedValue({ $0.stopping && $0.watchers.isEmpty }) { return }
+            let exiting = state.withLockedValue { state -> Bool in
+                guard state.stopping, state.watchers.isEmpty else { return false }
+                state.exited = true
+                return true
+            }
+            if exiting { return }
         }
     }
 }

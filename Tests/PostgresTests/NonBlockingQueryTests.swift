@@ -49,6 +49,24 @@ struct NonBlockingQueryTests {
         }
     }
 
+    /// A retired session says nothing about the others: the idle one stays in the pool
+    /// (only a lost session makes the pool presume its idle sessions dead).
+    @Test func aCancelLeavesTheOtherIdleSessionAlone() async throws {
+        try await withTestDatabase(migrated: false, maximumConnections: 2) { (database, client) async throws in
+            async let first = client.query("SELECT pg_backend_pid(), pg_sleep(0.2)")
+            async let second = client.query("SELECT pg_backend_pid(), pg_sleep(0.2)")
+            let pids: Set<Int32> = [try await first.single().decode(0), try await second.single().decode(0)]
+            #expect(pids.count == 2)
+            let sleeping = Task { try await client.query("SELECT pg_sleep(20)") }
+            let pid = try await sleeperPID(database)
+            sleeping.cancel()
+            _ = try? await sleeping.value
+            #expect(client.statistics.open == 1)
+            let next = try await client.query("SELECT pg_backend_pid()").single().decode(0, as: Int32.self)
+            #expect(pids.subtracting([pid]).contains(next))
+        }
+    }
+
     /// A statement timeout ends the statement, not the session: the same backend answers next.
     @Test func aStatementTimeoutKeepsTheSession() async throws {
         let database = try await TestDatabase.create(migrated: false)

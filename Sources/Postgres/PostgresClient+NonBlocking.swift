@@ -2,10 +2,10 @@
 extension PostgresClient {
     /// `query` without the blocking pool: a pooled connection sends the statement from the
     /// calling task and the reactor reads the answer (TLS sessions excepted, see
-    /// `PostgresConnection.usesTLS`). Connecting still happens on the
-    /// blocking pool (libpq connects blocking), and so does closing a session that cannot go
-    /// back. The pool's rules are `withConnection`'s: a reused session that dies on its first
-    /// statement ran nothing, so the statement is tried once more on a fresh one.
+    /// `PostgresConnection.usesTLS`). Connecting still happens on the blocking pool (libpq
+    /// connects blocking), and so does closing a session that cannot go back. The pool's
+    /// rules are `withConnection`'s: a reused session that dies on its first statement ran
+    /// nothing, so the statement is tried once more on a fresh one.
     func queryWithoutBlocking(_ sql: String, _ parameters: [(any PostgresEncodable)?]) async throws -> PostgresRows {
         var attempt = 0
         while true {

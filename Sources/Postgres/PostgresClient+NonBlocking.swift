@@ -41,12 +41,7 @@ extension PostgresClient {
             // Only a lost session says the idle ones are likely dead too; a cancelled one
             // (or one left mid-statement at shutdown) does not.
             let lost = !connection.isOpen
-            var staleFirstCommand = false
-            if case .failure(let error as PostgresError) = result, error.code == .connectionLost,
-                lease.isReused, connection.commandsSinceLease == 1
-            {
-                staleFirstCommand = true
-            }
+            let staleFirstCommand = lease.diedBeforeRunning(connection, result)
             await closeOnPool(connection)
             await release(nil, connectionLost: lease.isReused && lost)
             if staleFirstCommand && attempt == 1 {

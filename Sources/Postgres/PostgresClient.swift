@@ -171,6 +171,15 @@ public final class PostgresClient: Service, Sendable {
             if case .reuse = self { return true }
             return false
         }
+
+        /// Whether a reused connection died on its very first statement: the server had
+        /// closed it while it sat idle, nothing ran, and the work may be retried on a fresh one.
+        func diedBeforeRunning<T>(_ connection: PostgresConnection, _ result: Result<T, any Error>) -> Bool {
+            guard isReused, connection.commandsSinceLease == 1,
+                case .failure(let error as PostgresError) = result
+            else { return false }
+            return error.code == .connectionLost
+        }
     }
 
     private struct Waiter {
@@ -292,14 +301,8 @@ public final class PostgresClient: Service, Sendable {
                 connection.commandsSinceLease = 0
                 let result = Result { try body(connection) }
                 if connection.isReusable { return (result, connection, false) }
-                var staleFirstCommand = false
-                if case .failure(let error as PostgresError) = result, error.code == .connectionLost,
-                    lease.isReused, connection.commandsSinceLease == 1
-                {
-                    staleFirstCommand = true
-                }
                 connection.close()
-                return (result, nil, staleFirstCommand)
+                return (result, nil, lease.diedBeforeRunning(connection, result))
             }
         } catch {
             // The blocking pool is shut down; the leased connection is dropped with it.

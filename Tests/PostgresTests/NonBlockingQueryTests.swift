@@ -22,6 +22,14 @@ struct NonBlockingQueryTests {
         throw PostgresError(code: .protocolViolation, message: "the sleeping statement never showed up")
     }
 
+    /// A 20 s `pg_sleep` sent through `client`, once the server runs it, and its session's pid.
+    private func sleeping(
+        _ client: PostgresClient, _ database: TestDatabase
+    ) async throws -> (Task<PostgresRows, any Error>, pid: Int32) {
+        let task = Task { try await client.query("SELECT pg_sleep(20)") }
+        return (task, try await sleeperPID(database))
+    }
+
     private func activeSleepers(_ database: TestDatabase) throws -> Int {
         let observer = try database.connect()
         defer { observer.close() }
@@ -34,8 +42,7 @@ struct NonBlockingQueryTests {
     /// session it ran on is not lent out again: the next statement runs on another backend.
     @Test func cancellingTheTaskCancelsTheStatementAndRetiresTheSession() async throws {
         try await withTestDatabase(migrated: false, maximumConnections: 1) { (database, client) async throws in
-            let sleeping = Task { try await client.query("SELECT pg_sleep(20)") }
-            let pid = try await sleeperPID(database)
+            let (sleeping, pid) = try await sleeping(client, database)
             let started = ContinuousClock.now
             sleeping.cancel()
             let error = try await #require(throws: PostgresError.self) { try await sleeping.value }
@@ -57,8 +64,7 @@ struct NonBlockingQueryTests {
             async let second = client.query("SELECT pg_backend_pid(), pg_sleep(0.2)")
             let pids: Set<Int32> = [try await first.single().decode(0), try await second.single().decode(0)]
             #expect(pids.count == 2)
-            let sleeping = Task { try await client.query("SELECT pg_sleep(20)") }
-            let pid = try await sleeperPID(database)
+            let (sleeping, pid) = try await sleeping(client, database)
             sleeping.cancel()
             _ = try? await sleeping.value
             #expect(client.statistics.open == 1)
@@ -86,8 +92,7 @@ struct NonBlockingQueryTests {
     @Test func aSessionKilledMidStatementIsReplaced() async throws {
         try await withTestDatabase(migrated: false, maximumConnections: 1) { (database, client) async throws in
             // The first statement of a new session: a failure is reported, not retried.
-            let sleeping = Task { try await client.query("SELECT pg_sleep(20)") }
-            let pid = try await sleeperPID(database)
+            let (sleeping, pid) = try await sleeping(client, database)
             let killer = try database.connect()
             _ = try killer.query("SELECT pg_terminate_backend($1)", [pid])
             killer.close()
@@ -108,7 +113,10 @@ struct NonBlockingQueryTests {
             let rows = try await client.query("SELECT g, repeat('x', 100) FROM generate_series(1, 100000) g")
             #expect(rows.count == 100_000)
             #expect(try rows.last?.decode(0, as: Int.self) == 100_000)
-            let bytes = Data((0..<(8 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+            // Built in one call: a per-byte closure over 8 MiB kept a cooperative thread busy
+            // for seconds in a debug build and starved the pool's timing tests beside it.
+            var bytes = Data(repeating: 0xA5, count: 8 << 20)
+            bytes[12_345] = 0x5A
             let length = try await client.query("SELECT length($1::bytea), md5($1::bytea)", [bytes]).single()
             #expect(try length.decode(0, as: Int.self) == bytes.count)
             let sent = try await client.query("SELECT md5($1::bytea)", [bytes]).single().decode(0, as: String.self)

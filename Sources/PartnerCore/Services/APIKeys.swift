@@ -121,11 +121,16 @@ public struct APIKeys: Sendable {
 
     /// Whether `token` has the shape of a token this service issues (`pc_` and 43 base64url
     /// characters). Anything else is refused before any cache or query sees it.
-    public static func isWellFormed(_ token: some StringProtocol) -> Bool {
-        let bytes = token.utf8
-        guard bytes.count == 46, bytes.starts(with: "pc_".utf8) else { return false }
-        return bytes.dropFirst(3).allSatisfy { byte in
-            (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte) || (0x30...0x39).contains(byte) || byte == 0x2d || byte == 0x5f
+    public static func isWellFormed(_ token: String) -> Bool {
+        // Over the contiguous UTF-8 bytes: this runs on every request, and the generic
+        // `StringProtocol` form it replaced walked the view through protocol witnesses.
+        var token = token
+        return token.withUTF8 { bytes in
+            guard bytes.count == 46, bytes.starts(with: "pc_".utf8) else { return false }
+            return bytes.dropFirst(3).allSatisfy { byte in
+                (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte) || (0x30...0x39).contains(byte) || byte == 0x2d
+                    || byte == 0x5f
+            }
         }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import PartnerAPI
 import PartnerCore
 import Postgres
@@ -40,6 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
+        Self.sizeEventLoops(env)
         guard let format = LogLineFormat(rawValue: logFormat ?? env["LOG_FORMAT"] ?? "text") else {
             throw ValidationError("the log format must be text or json")
         }
@@ -70,6 +72,17 @@ struct ServeCommand: AsyncParsableCommand {
         ])
         let app = buildApplication(configuration: configuration, client: client, logger: logger)
         try await app.runService()
+    }
+
+    /// NIO's event loops parse HTTP and write answers; handlers and statements run on the
+    /// Swift concurrency pool, which already has a thread per core. One loop per core (NIO's
+    /// default) put four busy threads on two cores, and measured in alternating pairs of
+    /// buys, half as many loops cost 3–7 % less CPU per request for the same rate.
+    /// `NIO_SINGLETON_GROUP_LOOP_COUNT` still sets the number. This must run before
+    /// anything touches NIO's shared event loops.
+    static func sizeEventLoops(_ env: [String: String]) {
+        guard env["NIO_SINGLETON_GROUP_LOOP_COUNT"] == nil else { return }
+        NIOSingletons.groupLoopCountSuggestion = max(1, System.coreCount / 2)
     }
 
     /// The hostile-client and secret settings, from the environment (README: Configuration).

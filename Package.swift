@@ -38,11 +38,19 @@ let package = Package(
             dependencies: [
                 "CLibPQ",
                 "CEpoll",
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // The schema migrator beside the driver, not in it: the driver needs no hashing library.
+        .target(
+            name: "PostgresMigrations",
+            dependencies: [
+                "Postgres",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -81,6 +89,7 @@ let package = Package(
                 "PartnerAPI",
                 "PartnerCore",
                 "Postgres",
+                "PostgresMigrations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -101,7 +110,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PostgresTests",
-            dependencies: ["Postgres", "TestSupport"],
+            dependencies: ["Postgres", "PostgresMigrations", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Postgres
+import PostgresMigrations
 
 /// `partner-center migrate`: applies `Schema/*.sql` in order (see `SchemaMigrator`).
 struct MigrateCommand: AsyncParsableCommand {

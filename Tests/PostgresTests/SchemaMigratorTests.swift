@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import PostgresMigrations
 import TestSupport
 import Testing
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Postgres
 
 /// Applies the plain SQL files of a schema folder (`NNNN_name.sql`) in order.
 ///

@@ -1,9 +1,14 @@
 /// An error from the driver or from the server.
 ///
 /// Modelled on postgres-nio's `PSQLError`: the `Code` is an extensible struct rather than a
-/// closed enum, the server's SQLSTATE and fields are exposed, and `description` never includes
-/// query text or parameters so that logging an error cannot leak data.
-public struct PostgresError: Error, Sendable, CustomStringConvertible {
+/// closed enum, and the server's SQLSTATE and fields are exposed.
+///
+/// `description` (what `"\(error)"` writes, in logs and metrics) is generic for a server
+/// error: its code, SQLSTATE, step and constraint name, never the server's message, which
+/// can quote the value that failed (`invalid input syntax for type integer: "…"`), nor
+/// `detail`, which quotes rows. `debugDescription` (`String(reflecting:)`) adds them, for
+/// the one log line of an unexpected error. Neither includes the statement or its parameters.
+public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// What went wrong, at the level a caller branches on.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         let base: String
@@ -64,7 +69,18 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         if let sqlState { text += ", sqlState: \(sqlState)" }
         if let transactionStep { text += ", step: \(transactionStep.rawValue)" }
         if let constraint { text += ", constraint: \(constraint)" }
-        return text + "): \(message)"
+        // The driver's own messages (decoding names the column and type, not the value) and
+        // libpq's connection messages name no data; the server's can.
+        return code == .server ? text + ")" : text + "): \(message)"
+    }
+
+    public var debugDescription: String {
+        var text = description
+        if code == .server { text += ": \(message)" }
+        for (name, value) in [("detail", detail), ("hint", hint), ("table", table), ("column", column)] {
+            if let value { text += " [\(name): \(value)]" }
+        }
+        return text
     }
 }
 

@@ -28,7 +28,7 @@ struct ErrorTests {
         }
     }
 
-    @Test func descriptionDoesNotLeakParameters() async throws {
+    @Test func descriptionLeaksNeitherParametersNorTheServersMessage() async throws {
         try await withTestDatabase(migrated: false) { (_, client) async throws in
             let secret = "s3cr3t-value"
             let error = try await #require(throws: PostgresError.self) {
@@ -36,6 +36,11 @@ struct ErrorTests {
             }
             #expect(error.sqlState == "22P02")
             #expect(!error.description.contains("SELECT"))
+            // The server's message quotes the value: only the debug description carries it.
+            #expect(error.message.contains(secret))
+            #expect(!error.description.contains(secret))
+            #expect(!String(reflecting: error).contains("SELECT"))
+            #expect(String(reflecting: error).contains(secret))
         }
     }
 

@@ -33,8 +33,9 @@ struct ErrorMiddleware: RouterMiddleware {
             case .serviceUnavailable:
                 context.logger.warning("request failed", metadata: ["request_id": "\(context.requestID)", "error": "\(error)"])
             case .internalError:
-                // A bug: logged with what went wrong (the driver's description never carries
-                // query text or parameters) and counted, so it is seen and fixed.
+                // A bug: logged with what went wrong (the driver's debug description adds the
+                // server's message and detail, never query text or parameters) and counted,
+                // so it is seen and fixed.
                 context.logger.error("internal error", metadata: [
                     "request_id": "\(context.requestID)", "error": "\(String(reflecting: error))",
                 ])

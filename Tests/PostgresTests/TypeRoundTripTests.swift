@@ -118,4 +118,18 @@ struct TypeRoundTripTests {
             #expect(throws: PostgresError.self) { try row.decode(2, as: Shade.self) }
         }
     }
+
+    /// A tuple takes the row's first columns in order, each decoded as on its own; a NULL
+    /// among them is an error, as it is for a non-optional column.
+    @Test func tuplesDecodeTheLeadingColumnsInOrder() async throws {
+        try await withTestDatabase(migrated: false) { (_, client) async throws in
+            let id = UUID()
+            let row = try await client.query("SELECT $1::uuid, 'name', 42::bigint, true, NULL::text", [id]).single()
+            let (decodedID, name, count, flag) = try row.decode((UUID, String, Int, Bool).self)
+            #expect(decodedID == id && name == "name" && count == 42 && flag)
+            let nulls = try await client.query("SELECT 'a', NULL::text").single()
+            let error = try #require(throws: PostgresError.self) { try nulls.decode((String, String).self) }
+            #expect(error.code == .decoding)
+        }
+    }
 }

@@ -149,9 +149,10 @@ public struct APIKeys: Sendable {
         if kind == .customer {
             // The customer reads its own row: row-level security names it, nothing wider.
             guard let owners = try await client.withTransaction(in: .customer(id), readOnly: true, { connection in
-                try connection.query(Access.ownersSQL, [id]).first.map { (try $0.decode(0, as: UUID.self), try $0.decode(1, as: UUID.self)) }
+                try connection.query(Access.ownersSQL, [id]).first.map { try $0.decode((UUID, UUID).self) }
             }) else { return nil }
-            principal = Principal(kind: .customer, id: id, distributorID: owners.1, partnerID: owners.0)
+            let (partnerID, distributorID) = owners
+            principal = Principal(kind: .customer, id: id, distributorID: distributorID, partnerID: partnerID)
         }
         principal.isSuspended = try row.decode(5, as: Bool?.self) ?? false
         return AuthenticatedKey(keyID: try row.decode(6), principal: principal)

@@ -23,7 +23,7 @@ struct ScheduledLifts: Sendable {
 
     func due(limit: Int) async throws -> [(customerID: UUID, restrictionID: UUID)] {
         try await client.withTransaction(in: .all, readOnly: true) { connection in
-            try connection.query(Self.dueSQL, [limit]).map { (try $0.decode(0), try $0.decode(1)) }
+            try connection.query(Self.dueSQL, [limit]).map { try $0.decode((UUID, UUID).self) }
         }
     }
 

@@ -2,11 +2,15 @@ import Foundation
 
 /// UUID text without Foundation's formatter and parser (`uuid_unparse`, `sscanf`): ids are
 /// read from every row and every request path, and the C routines showed up in profiles.
+///
+/// `package`, not `public`: the driver's own encoders use them, and so does the rest of this
+/// package (the one UUID form it writes is lowercase, RFC 9562 §4); an extension on
+/// Foundation's type is not part of the driver's API.
 extension UUID {
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// The canonical lowercase text form, written without Foundation's formatter.
-    public var lowercasedString: String {
+    package var lowercasedString: String {
         let digits = Self.hexDigits
         return withUnsafeBytes(of: uuid) { raw in
             String(unsafeUninitializedCapacity: 36) { out in
@@ -27,11 +31,11 @@ extension UUID {
 
     /// Parses the canonical 36-character form (either case), as `UUID(uuidString:)` does,
     /// without its `sscanf`: path ids are parsed on every request.
-    public static func parse(_ text: String) -> UUID? {
+    package static func parse(_ text: String) -> UUID? {
         parse(Substring(text))
     }
 
-    public static func parse(_ text: Substring) -> UUID? {
+    package static func parse(_ text: Substring) -> UUID? {
         var text = text
         return text.withUTF8 { utf8 -> UUID? in
             guard utf8.count == 36 else { return nil }

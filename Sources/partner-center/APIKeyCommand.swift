@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PartnerCore
+import Postgres
 
 /// `partner-center api-key create` prints a new token (shown once, stored hashed);
 /// `partner-center api-key revoke ID` revokes a key.
@@ -32,7 +33,7 @@ struct APIKeyCommand: AsyncParsableCommand {
                     throw ValidationError("no active API key has the id \(id)")
                 }
             }
-            print("revoked \(revoked.id) (\(revoked.prefix)…)")
+            print("revoked \(revoked.id.lowercasedString) (\(revoked.prefix)…)")
         }
     }
 

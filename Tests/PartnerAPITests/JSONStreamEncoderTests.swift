@@ -60,7 +60,7 @@ struct JSONStreamEncoderTests {
             matrix: [[1, 2], [], [3]])
         let data = try JSONStreamEncoder.encode(sample)
         let expected: NSDictionary = [
-            "order_id": id.uuidString,
+            "order_id": id.uuidString.lowercased(),
             "nested_items": [["some_value": 1, "note": "x"], ["some_value": 2]],
             "empty_list": [Int](),
             "spec": ["cpuCount": 2, "Nested_Key": [NSNull()]],

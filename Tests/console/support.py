@@ -93,14 +93,14 @@ class World:
         if retention_seconds is not None:
             body["retention_seconds"] = retention_seconds
         created = self.api.call(self.operator.token, "POST", "/v1/distributors", body)
-        return Principal("distributor", created["id"].upper(), body["name"], self.key("distributor", created["id"]))
+        return Principal("distributor", created["id"].lower(), body["name"], self.key("distributor", created["id"]))
 
     def new_partner(self, granted: bool = True, distributor: Principal | None = None, name: str | None = None) -> Principal:
         distributor = distributor or self.distributor
         name = name or f"Partner {uuid.uuid4().hex[:6]}"
         created = self.api.call(self.operator.token, "POST", "/v1/partners",
                                 {"distributor_id": distributor.id, "name": name})
-        partner = Principal("partner", created["id"].upper(), name, self.key("partner", created["id"]))
+        partner = Principal("partner", created["id"].lower(), name, self.key("partner", created["id"]))
         if granted:
             self.api.call(distributor.token, "PUT", f"/v1/partners/{partner.id}/freeze-permission")
         return partner
@@ -112,7 +112,7 @@ class World:
         if level is not None:
             body["level"] = level
         created = self.api.call(self.operator.token, "POST", "/v1/customers", body)
-        customer_id = created["id"].upper()
+        customer_id = created["id"].lower()
         if pay_per_use:
             self.api.call(self.operator.token, "POST", f"/v1/customers/{customer_id}/resources",
                           {"type": "ecs.instance", "billing_mode": "pay_per_use", "count": pay_per_use, "data_bytes": data_bytes})
@@ -161,7 +161,7 @@ class World:
             query = "?limit=200" + (f"&cursor={urllib.parse.quote(cursor)}" if cursor else "")
             page = self.api.call(who.token, "GET", f"/v1/customers/{customer_id}/resources{query}")
             for item in page.get("items", []):
-                found[item["id"].upper()] = item
+                found[item["id"].lower()] = item
             cursor = page.get("next_cursor")
             if not cursor:
                 return found
@@ -394,14 +394,14 @@ class Console:
                   "the customer table never finished loading")
 
     def row(self, customer_id: str, timeout: float = WAIT_SECONDS) -> WebElement:
-        css = f'#customers-body tr[data-customer-id="{customer_id.upper()}"]'
+        css = f'#customers-body tr[data-customer-id="{customer_id.lower()}"]'
         return self.wait(lambda d: d.find_element(By.CSS_SELECTOR, css), f"no row for {customer_id}", timeout)
 
     def row_ids(self) -> list[str]:
         return [row.get_attribute("data-customer-id") for row in self.find_all("#customers-body tr[data-customer-id]")]
 
     def wait_row_status(self, customer_id: str, status: str) -> WebElement:
-        css = f'#customers-body tr[data-customer-id="{customer_id.upper()}"][data-status="{status}"]'
+        css = f'#customers-body tr[data-customer-id="{customer_id.lower()}"][data-status="{status}"]'
         return self.wait(lambda d: d.find_element(By.CSS_SELECTOR, css),
                          f"the row of {customer_id} never showed status {status}")
 
@@ -476,7 +476,7 @@ class Console:
 
     def wait_budget_level(self, customer_id: str, level: str) -> WebElement:
         """The row's budget bar once it shows `level` (normal, warn, high, exhausted)."""
-        css = f'#customers-body tr[data-customer-id="{customer_id.upper()}"] .budget-use[data-level="{level}"]'
+        css = f'#customers-body tr[data-customer-id="{customer_id.lower()}"] .budget-use[data-level="{level}"]'
         return self.wait(lambda d: d.find_element(By.CSS_SELECTOR, css), f"the budget of {customer_id} never reached {level}")
 
     def budget_dialog_open(self, mode: str = "set") -> WebElement:

@@ -99,7 +99,7 @@ def test_budget_bar_levels_and_alert_history(console: Console, priced: World, se
     budget = world.get_budget(partner, cid)
     assert (budget["amount"], budget["period"], budget["on_exhaustion"]) == ("100.00", "one_time", "notify")
     assert budget["set_by"] == {"kind": "partner", "id": budget["set_by"]["id"]}
-    assert budget["set_by"]["id"].upper() == partner.id
+    assert budget["set_by"]["id"].lower() == partner.id
 
     # The row redraws in place: 0 of 100.00, an empty bar at the normal level.
     console.wait_budget_level(cid, "normal")

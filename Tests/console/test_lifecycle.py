@@ -72,9 +72,9 @@ def test_detail_shows_expired_and_frozen_by_expiry_prepaid_resources(console: Co
     customer = world.new_customer(partner, "Lifecycle Detail Ltd.", pay_per_use=2, prepaid=0)
     world.set_level(customer["id"], "v4")
     now = utc_now()
-    expired_id = world.provision(customer["id"], "prepaid", "rds.instance", expires_at=now - timedelta(hours=1))["id"].upper()
-    lapsed_id = world.provision(customer["id"], "prepaid", "oss.bucket", expires_at=now - timedelta(days=10))["id"].upper()
-    current_id = world.provision(customer["id"], "prepaid", "rds.instance", expires_at=now + timedelta(days=90))["id"].upper()
+    expired_id = world.provision(customer["id"], "prepaid", "rds.instance", expires_at=now - timedelta(hours=1))["id"].lower()
+    lapsed_id = world.provision(customer["id"], "prepaid", "oss.bucket", expires_at=now - timedelta(days=10))["id"].lower()
+    current_id = world.provision(customer["id"], "prepaid", "rds.instance", expires_at=now + timedelta(days=90))["id"].lower()
 
     # The sweep moves them: one hour past expiry is within the grace (expired), ten days past
     # is beyond it (frozen by expiry). It may take a pass per transition.
@@ -142,7 +142,7 @@ def test_detail_shows_expired_and_frozen_by_expiry_prepaid_resources(console: Co
 
     # Frozen by the restriction: a different reason, and no renewal hint.
     for resource in pay_per_use:
-        row = resource_row(resource["id"].upper())
+        row = resource_row(resource["id"].lower())
         assert row.get_attribute("data-frozen-reason") == "restriction"
         assert console.find(".frozen-reason", row).text == "Frozen: restriction"
         assert "renew" not in row.text and "Retained until" in row.text
@@ -160,21 +160,21 @@ def test_freeze_dialog_previews_the_impact_and_schedules_a_lift(console: Console
     partner = world.new_partner(granted=True, distributor=distributor)
     customer = world.new_customer(partner, "Preview Industries", pay_per_use=4, prepaid=0, data_bytes=375_000_000)
     now = utc_now()
-    soonest = world.provision(customer["id"], "prepaid", expires_at=now + timedelta(days=1))["id"].upper()
+    soonest = world.provision(customer["id"], "prepaid", expires_at=now + timedelta(days=1))["id"].lower()
     world.provision(customer["id"], "prepaid", expires_at=now + timedelta(days=3), count=101)
     world.provision(customer["id"], "prepaid", expires_at=now + timedelta(days=200))  # after the retention
 
     # The dry run through the API: the numbers the dialog must show, and nothing changed.
     audit_before = world.api.call(partner.token, "GET", f"/v1/audit-events?customer_id={customer['id']}&limit=200")["items"]
     preview = world.preview(partner, customer["id"])
-    assert preview["dry_run"] is True and preview["customer_id"].upper() == customer["id"]
+    assert preview["dry_run"] is True and preview["customer_id"].lower() == customer["id"]
     assert preview["type"] == "purchase_and_resources"
     assert preview["frozen_resources"] == 4
     assert preview["data_bytes_at_risk"] == 1_500_000_000
     assert "retention_until" in preview and "lift_at" not in preview
     assert preview["prepaid_expiring_total"] == 102
     assert len(preview["prepaid_expiring"]) == 100
-    assert preview["prepaid_expiring"][0]["resource_id"].upper() == soonest
+    assert preview["prepaid_expiring"][0]["resource_id"].lower() == soonest
     assert all({"resource_id", "expires_at", "grace_until"} <= set(item) for item in preview["prepaid_expiring"])
     assert world.get_customer(partner, customer["id"])["status"] == "normal"
     assert world.api.call(partner.token, "GET", f"/v1/audit-events?customer_id={customer['id']}&limit=200")["items"] == audit_before

@@ -21,7 +21,7 @@ def test_xss_named_customer_renders_as_text(console: Console, world: World):
     partner = world.new_partner(granted=True)
     # Created through the operator API, as the brief says.
     created = world.api.call(world.operator.token, "POST", "/v1/customers", {"partner_id": partner.id, "name": XSS_NAME})
-    xss_id = created["id"].upper()
+    xss_id = created["id"].lower()
     flag = world.new_customer(partner, FLAG_NAME, pay_per_use=1, prepaid=0)
     world.freeze(partner, flag["id"], reason=REASON)
 

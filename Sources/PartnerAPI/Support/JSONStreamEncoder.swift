@@ -286,7 +286,7 @@ extension Date: JSONStreamPlainValue {
     fileprivate func write(to writer: JSONStreamWriter, freeForm: Bool) { writer.writeDate(self) }
 }
 extension UUID: JSONStreamPlainValue {
-    fileprivate func write(to writer: JSONStreamWriter, freeForm: Bool) { writer.writeString(uuidString) }
+    fileprivate func write(to writer: JSONStreamWriter, freeForm: Bool) { writer.writeString(lowercasedString) }
 }
 extension Bool: JSONStreamPlainValue {
     fileprivate func write(to writer: JSONStreamWriter, freeForm: Bool) { writer.writeRaw(self ? "true" : "false") }

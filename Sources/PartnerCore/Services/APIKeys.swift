@@ -69,7 +69,7 @@ public struct APIKeys: Sendable {
             ).single().decode(0)
             try AuditLog.append(
                 connection, context, action: "api_key.created", target: ("api_key", id), scope: scope,
-                details: ["principal_kind": .string(kind.rawValue), "principal_id": .string(principalID.uuidString.lowercased()),
+                details: ["principal_kind": .string(kind.rawValue), "principal_id": .string(principalID.lowercasedString),
                           "prefix": .string(prefix)])
             return CreatedAPIKey(id: id, token: token, prefix: prefix, principalKind: kind, principalId: principalID, expiresAt: expiresAt)
         }

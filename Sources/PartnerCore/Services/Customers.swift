@@ -38,7 +38,7 @@ public struct Customers: Sendable {
         let rows = try await client.withTransaction(in: Access.tenant(of: principal), readOnly: true) { connection in
             try connection.query(sql, [visible.bind, status?.rawValue, after, page.limit + 1])
         }
-        return page.page(try rows.map { try Self.customer($0, for: principal) }) { $0.id.uuidString }
+        return page.page(try rows.map { try Self.customer($0, for: principal) }) { $0.id.lowercasedString }
     }
 
     /// One customer with its resource counts; another tenant's customer is `not_found`.

@@ -24,7 +24,7 @@ public struct Grants: Sendable {
                 let scope = TenantScope(distributorID: distributorID, partnerID: partnerID)
                 try AuditLog.append(connection, context, action: "freeze_permission.granted", target: ("partner", partnerID), scope: scope)
                 try Outbox.append(connection, type: Outbox.EventType.grantChanged, scope: scope,
-                                  data: ["partner_id": .string(partnerID.uuidString.lowercased()), "granted": .bool(true)])
+                                  data: ["partner_id": .string(partnerID.lowercasedString), "granted": .bool(true)])
             }
             return try Self.permission(partnerID, connection)
         }
@@ -44,7 +44,7 @@ public struct Grants: Sendable {
                 let scope = TenantScope(distributorID: distributorID, partnerID: partnerID)
                 try AuditLog.append(connection, context, action: "freeze_permission.revoked", target: ("partner", partnerID), scope: scope)
                 try Outbox.append(connection, type: Outbox.EventType.grantChanged, scope: scope,
-                                  data: ["partner_id": .string(partnerID.uuidString.lowercased()), "granted": .bool(false)])
+                                  data: ["partner_id": .string(partnerID.lowercasedString), "granted": .bool(false)])
             }
             return try Self.permission(partnerID, connection)
         }
@@ -84,7 +84,7 @@ public struct Grants: Sendable {
                 freezePermission: FreezePermissionState(granted: grantedAt != nil, grantedAt: grantedAt),
                 createdAt: try row.decode(3))
         }
-        return page.page(partners) { $0.id.uuidString }
+        return page.page(partners) { $0.id.lowercasedString }
     }
 
     static func requireDistributor(_ principal: Principal) throws -> UUID {

@@ -195,13 +195,13 @@ public struct PurchaseGate: Sendable {
                     "INSERT INTO orders (customer_id, id, action, resource_id, term_months, spec) VALUES ($1, $2, $3, $4, $5, $6)",
                     [customerID, orderID, action, resourceID, months, spec])
             }
-            var details: [String: JSONValue] = ["order_id": .string(orderID.uuidString.lowercased())]
+            var details: [String: JSONValue] = ["order_id": .string(orderID.lowercasedString)]
             // A renewal that reactivated an expired or frozen-for-expiry resource: the state
             // change is this order's (its one audit event), and integrators hear of it.
             if resource.state != updated.state {
                 details["previous_state"] = .string(resource.state.rawValue)
                 try Outbox.appendOnShard(connection, type: Outbox.EventType.resourceReactivated, scope: scope, data: [
-                    "resource_ids": .array([.string(resourceID.uuidString.lowercased())]),
+                    "resource_ids": .array([.string(resourceID.lowercasedString)]),
                     "previous_state": .string(resource.state.rawValue),
                     "frozen_reason": resource.frozenReason.map { .string($0.rawValue) } ?? .null,
                     "expires_at": .string(ISO8601DateFormatter().string(from: updated.expiresAt ?? Date())),

@@ -38,6 +38,6 @@ public struct Resources: Sendable {
                 ORDER BY id LIMIT $4
                 """, [customerID, state?.rawValue, after, page.limit + 1])
         }
-        return page.page(try rows.map(Self.resource)) { $0.id.uuidString }
+        return page.page(try rows.map(Self.resource)) { $0.id.lowercasedString }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Postgres
 
 /// How a verification code reaches the person who asked for it.
 public enum VerificationCodeDelivery: Sendable {
@@ -65,15 +66,15 @@ public enum VerificationCodeDelivery: Sendable {
         switch self {
         case .log(let logger):
             logger.notice("verification code issued", metadata: [
-                "principal": "\(principal.kind.rawValue):\(principal.id)", "purpose": "\(purpose.rawValue)",
+                "principal": "\(principal.kind.rawValue):\(principal.id.lowercasedString)", "purpose": "\(purpose.rawValue)",
                 "code": "\(code)", "expires_at": "\(expiresAt)",
             ])
         case .response:
             return
         case .webhook(let url, let secret):
             let body = try JSONSerialization.data(withJSONObject: [
-                "id": id.uuidString.lowercased(), "principal_kind": principal.kind.rawValue,
-                "principal_id": principal.id.uuidString.lowercased(), "purpose": purpose.rawValue, "code": code,
+                "id": id.lowercasedString, "principal_kind": principal.kind.rawValue,
+                "principal_id": principal.id.lowercasedString, "purpose": purpose.rawValue, "code": code,
                 "expires_at": ISO8601DateFormatter().string(from: expiresAt),
             ], options: [.sortedKeys])
             // The person is waiting for the code: three tries within about ten seconds, each
@@ -81,7 +82,7 @@ public enum VerificationCodeDelivery: Sendable {
             for attempt in 0..<Self.webhookAttempts {
                 if attempt > 0 { try await Task.sleep(for: .milliseconds(250 << (attempt - 1))) }
                 let answer = await WebhookHTTP.post(url, body: Array(body), headers: [
-                    (WebhookSignature.eventIDHeader, id.uuidString.lowercased()),
+                    (WebhookSignature.eventIDHeader, id.lowercasedString),
                     (WebhookSignature.header, WebhookSignature.sign(
                         body: Array(body), secret: secret, timestamp: Int(Date().timeIntervalSince1970))),
                 ], timeout: 3)

@@ -144,7 +144,7 @@ public struct WebhookDelivery: Sendable {
             try await deliver(claim, &report, stopping: stopping)
         } catch {
             // The lease runs out by itself; the next claim resends from the stored position.
-            logger.error("webhook batch stopped", metadata: ["webhook": "\(claim.id)", "error": "\(error)"])
+            logger.error("webhook batch stopped", metadata: ["webhook": "\(claim.id.lowercasedString)", "error": "\(error)"])
             throw error
         }
         return report
@@ -217,7 +217,7 @@ public struct WebhookDelivery: Sendable {
             }
             if outcome == .failed {
                 logger.warning("webhook event given up", metadata: [
-                    "webhook": "\(claim.id)", "event_id": "\(event.id)", "attempts": "\(attempt)",
+                    "webhook": "\(claim.id.lowercasedString)", "event_id": "\(event.id)", "attempts": "\(attempt)",
                 ])
             }
             // Retrying released the claim in the same statement; a lost claim ends the batch.

@@ -34,14 +34,14 @@ public final class WebhookSecretKey: Sendable {
     /// The secret sealed (nonce, ciphertext and tag in one value), bound to its
     /// subscription: a sealed secret copied onto another subscription does not open.
     func seal(_ secret: String, subscription: UUID, _ connection: PostgresConnection) throws -> Data {
-        let box = try AES.GCM.seal(Data(secret.utf8), using: try key(connection), authenticating: Data(subscription.uuidString.lowercased().utf8))
+        let box = try AES.GCM.seal(Data(secret.utf8), using: try key(connection), authenticating: Data(subscription.lowercasedString.utf8))
         guard let combined = box.combined else { throw PartnerError.internal }
         return combined
     }
 
     func open(_ sealed: Data, subscription: UUID, _ connection: PostgresConnection) throws -> String {
         let box = try AES.GCM.SealedBox(combined: sealed)
-        let bytes = try AES.GCM.open(box, using: try key(connection), authenticating: Data(subscription.uuidString.lowercased().utf8))
+        let bytes = try AES.GCM.open(box, using: try key(connection), authenticating: Data(subscription.lowercasedString.utf8))
         return String(decoding: bytes, as: UTF8.self)
     }
 }

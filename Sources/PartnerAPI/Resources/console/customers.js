@@ -4,7 +4,7 @@ import { api, seg } from './api.js';
 import { el, clear, byId, placeholderRow, setMessage } from './dom.js';
 import {
   OPERATIONS, OPERATION_ORDER, RESTRICTION_TYPES, RESOURCE_STATES, BUDGET_POLICIES, statusBadge, levelBadge, timeEl, plural,
-  budgetUse,
+  budgetUse, idKey,
 } from './format.js';
 import { openOperationDialog, openBudgetDialog } from './dialog.js';
 
@@ -21,8 +21,6 @@ const state = {
   seq: 0,
 };
 
-const ids = (id) => String(id).toUpperCase();
-
 /** The operations a customer offers, in the console's order. */
 export function operationsOf(customer) {
   const offered = new Set(customer.available_operations || []);
@@ -32,7 +30,7 @@ export function operationsOf(customer) {
 /** Why a customer has no operation, for the Operation column. */
 function noOperationText(customer) {
   if (ctx.role === 'distributor') {
-    const partner = ctx.partners.get(ids(customer.partner_id));
+    const partner = ctx.partners.get(idKey(customer.partner_id));
     if (partner && partner.freeze_permission && partner.freeze_permission.granted) return 'Managed by partner';
   }
   return 'No permission';
@@ -137,7 +135,7 @@ function budgetCell(customer) {
 }
 
 function customerRow(customer) {
-  const id = ids(customer.id);
+  const id = idKey(customer.id);
   const ops = operationsOf(customer);
   const checkbox = el('input', {
     type: 'checkbox',
@@ -160,7 +158,7 @@ function customerRow(customer) {
     updateBatchBar();
   });
 
-  const partner = ctx.partners.get(ids(customer.partner_id));
+  const partner = ctx.partners.get(idKey(customer.partner_id));
   const partnerCell = el('td', { className: 'col-partner', hidden: ctx.role !== 'distributor' },
     partner ? partner.name : el('span', { className: 'mono sub', text: customer.partner_id }));
 
@@ -181,7 +179,7 @@ function customerRow(customer) {
 
 /** Where focus goes in a customer's row when the element that had it was replaced. */
 function focusTarget(id, preferred = '.op-link') {
-  const row = byId('customers-body').querySelector(`tr[data-customer-id="${CSS.escape(ids(id))}"]`);
+  const row = byId('customers-body').querySelector(`tr[data-customer-id="${CSS.escape(idKey(id))}"]`);
   if (!row) return byId('customers-title');
   return row.querySelector(preferred) || row.querySelector('.op-link') || row.querySelector('.customer-link');
 }
@@ -214,7 +212,7 @@ function showBanner(items) {
 
 function render(items) {
   const body = byId('customers-body');
-  state.rows = new Map(items.map((customer) => [ids(customer.id), customer]));
+  state.rows = new Map(items.map((customer) => [idKey(customer.id), customer]));
   // Keep only selected customers that are still on the page, with their fresh data.
   for (const id of Array.from(state.selected.keys())) {
     const fresh = state.rows.get(id);
@@ -270,7 +268,7 @@ export async function loadCustomers() {
 
 /** Re-reads one customer after an operation and redraws its row in place. */
 async function refreshRow(customerId, focusSelector = '.op-link') {
-  const id = ids(customerId);
+  const id = idKey(customerId);
   const body = byId('customers-body');
   const old = body.querySelector(`tr[data-customer-id="${CSS.escape(id)}"]`);
   let customer;

@@ -6,7 +6,7 @@ import { api, seg } from './api.js';
 import { el, clear, byId, placeholderRow, setMessage } from './dom.js';
 import {
   RESTRICTION_TYPES, BILLING_MODES, RESOURCE_STATES, FROZEN_REASONS, BUDGET_PERIODS, BUDGET_POLICIES, BUDGET_THRESHOLDS,
-  statusBadge, resourceStateBadge, levelBadge, timeEl, relative, actorText, formatDuration, formatPercent, budgetUse, budgetLevel,
+  statusBadge, resourceStateBadge, levelBadge, timeEl, relative, actorText, formatDuration, formatPercent, budgetUse, budgetLevel, idKey,
 } from './format.js';
 import { operationButtons, operationsOf, restrictionOrigin } from './customers.js';
 import { openBudgetDialog } from './dialog.js';
@@ -22,7 +22,7 @@ function fact(label, ...value) {
 }
 
 function renderHead(customer) {
-  const id = String(customer.id).toUpperCase();
+  const id = idKey(customer.id);
   byId('customer-name').textContent = customer.name;
   byId('customer-crumb').textContent = customer.name;
   clear(byId('customer-status')).append(statusBadge(customer.status));
@@ -32,7 +32,7 @@ function renderHead(customer) {
   }));
 
   const facts = clear(byId('customer-facts'));
-  const partner = ctx.partners.get(String(customer.partner_id).toUpperCase());
+  const partner = ctx.partners.get(idKey(customer.partner_id));
   facts.append(...fact('Customer ID', el('span', { className: 'mono', text: id })));
   facts.append(...fact('Partner', partner ? partner.name : el('span', { className: 'mono', text: customer.partner_id })));
   facts.append(...fact('Created', timeEl(customer.created_at)));
@@ -249,7 +249,7 @@ function stateCell(resource) {
 }
 
 function resourceRow(resource) {
-  const id = String(resource.id).toUpperCase();
+  const id = idKey(resource.id);
   return el('tr', {
     className: `resource is-${resource.state}`,
     dataset: { resourceId: id, state: resource.state, frozenReason: resource.frozen_reason || '' },

@@ -8,7 +8,7 @@ import { api, seg } from './api.js';
 import { el, append, clear, byId, setMessage, notify } from './dom.js';
 import {
   OPERATIONS, RESTRICTION_TYPES, BUDGET_PERIODS, BUDGET_POLICIES, formatDate, formatBytes, formatPercent, plural, relative,
-  timeEl, parseLocalDateTime, localDateTimeValue, isoUTC,
+  timeEl, parseLocalDateTime, localDateTimeValue, isoUTC, idKey,
 } from './format.js';
 
 const REASON_MAX = 256;
@@ -305,7 +305,7 @@ function renderPreview(preview) {
     }));
     const list = el('ul', { className: 'preview-list', id: 'op-preview-prepaid-list', attrs: { 'aria-label': 'Prepaid resources that run out' } });
     for (const item of items) {
-      const id = String(item.resource_id ?? '').toUpperCase();
+      const id = idKey(item.resource_id ?? '');
       list.append(el('li', { dataset: { resourceId: id } },
         el('span', { className: 'mono', text: id.slice(0, 8), attrs: { title: id } }),
         ' expires ', timeEl(item.expires_at),
@@ -408,7 +408,7 @@ function showServerError(error) {
 }
 
 function showBatchResults(operation, response) {
-  const names = new Map(current.customers.map((customer) => [String(customer.id).toUpperCase(), customer.name]));
+  const names = new Map(current.customers.map((customer) => [idKey(customer.id), customer.name]));
   const results = Array.isArray(response && response.results) ? response.results : [];
   const succeeded = results.filter((item) => item.outcome === 'succeeded').length;
   const failed = results.length - succeeded;
@@ -419,7 +419,7 @@ function showBatchResults(operation, response) {
   ui.summary.hidden = true;
   clear(ui.resultsList);
   for (const item of results) {
-    const name = names.get(String(item.customer_id).toUpperCase()) ?? String(item.customer_id);
+    const name = names.get(idKey(item.customer_id)) ?? String(item.customer_id);
     const ok = item.outcome === 'succeeded';
     const detail = ok ? successDetail(operation, item.result) : (item.error && item.error.message) || 'The operation failed.';
     ui.resultsList.append(el('li', { className: `result ${ok ? 'ok' : 'failed'}`, dataset: { customerId: item.customer_id, outcome: item.outcome } },

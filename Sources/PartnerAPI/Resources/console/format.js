@@ -1,6 +1,10 @@
 // format.js — the console's wording: labels for API enums, dates, status badges.
 import { el } from './dom.js';
 
+/** The form ids are compared and shown in: the API writes them lowercase (RFC 9562) and
+ * accepts any case, so ids typed or pasted elsewhere are folded the same way. */
+export const idKey = (id) => String(id).toLowerCase();
+
 export const OPERATIONS = {
   restrict_purchase_and_freeze_resources: {
     label: 'Restrict Purchase and Freeze Resources',

@@ -2,13 +2,12 @@
 // resources": its state, Grant / Revoke, and each grant's history.
 import { api, seg } from './api.js';
 import { el, clear, byId, placeholderRow, notify } from './dom.js';
-import { tenantStatusBadge, timeEl, actorText } from './format.js';
+import { tenantStatusBadge, timeEl, actorText, idKey } from './format.js';
 import { confirmAction } from './dialog.js';
 
 let ctx = null;
 const state = { cursors: [null], next: null, seq: 0 };
 
-const ids = (id) => String(id).toUpperCase();
 
 /** Reads every partner (for names in the customer table); used at sign-in. */
 export async function loadAllPartners(token) {
@@ -16,7 +15,7 @@ export async function loadAllPartners(token) {
   let cursor = null;
   for (let page = 0; page < 50; page += 1) {
     const list = await api.get('/v1/partners', { limit: 200, cursor }, token === undefined ? {} : { token });
-    for (const partner of list.items || []) partners.set(ids(partner.id), partner);
+    for (const partner of list.items || []) partners.set(idKey(partner.id), partner);
     cursor = list.next_cursor || null;
     if (!cursor) break;
   }
@@ -38,12 +37,12 @@ function applyPermission(partner, permission) {
   partner.freeze_permission = permission.granted
     ? { granted: true, granted_at: permission.current ? permission.current.granted_at : undefined }
     : { granted: false };
-  ctx.partners.set(ids(partner.id), partner);
+  ctx.partners.set(idKey(partner.id), partner);
 }
 
 function replaceRow(partner, focusSelector) {
   const body = byId('partners-body');
-  const old = body.querySelector(`tr[data-partner-id="${CSS.escape(ids(partner.id))}"]`);
+  const old = body.querySelector(`tr[data-partner-id="${CSS.escape(idKey(partner.id))}"]`);
   const history = old && old.nextElementSibling && old.nextElementSibling.classList.contains('history-row') ? old.nextElementSibling : null;
   const row = partnerRow(partner);
   row.classList.add('just-updated');
@@ -70,7 +69,7 @@ async function revoke(partner, opener) {
       + 'Restrictions it has applied stay in place, and you take them over.',
     okLabel: 'Revoke',
     opener,
-    fallbackFocus: () => byId('partners-body').querySelector(`tr[data-partner-id="${CSS.escape(ids(partner.id))}"] .grant`),
+    fallbackFocus: () => byId('partners-body').querySelector(`tr[data-partner-id="${CSS.escape(idKey(partner.id))}"] .grant`),
     action: async () => {
       const permission = await api.delete(`/v1/partners/${seg(partner.id)}/freeze-permission`);
       applyPermission(partner, permission);
@@ -119,8 +118,8 @@ function partnerRow(partner) {
     type: 'button', className: 'link history-toggle', text: 'History', attrs: { 'aria-expanded': 'false' },
     on: { click: (event) => toggleHistory(partner, event.currentTarget) },
   });
-  return el('tr', { dataset: { partnerId: ids(partner.id), granted: String(granted) } },
-    el('td', {}, el('div', { className: 'partner-name', text: partner.name }), el('div', { className: 'sub mono', text: ids(partner.id) })),
+  return el('tr', { dataset: { partnerId: idKey(partner.id), granted: String(granted) } },
+    el('td', {}, el('div', { className: 'partner-name', text: partner.name }), el('div', { className: 'sub mono', text: idKey(partner.id) })),
     el('td', {}, tenantStatusBadge(partner.status)),
     el('td', {}, permissionCell(partner)),
     el('td', { className: 'col-ops' }, el('div', { className: 'ops' }, action, historyButton)));
@@ -136,7 +135,7 @@ async function loadPartners() {
     if (seq !== state.seq) return;
     clear(body);
     const items = list.items || [];
-    for (const partner of items) ctx.partners.set(ids(partner.id), partner);
+    for (const partner of items) ctx.partners.set(idKey(partner.id), partner);
     if (!items.length) body.append(placeholderRow(table, 'No partners yet.', 'placeholder empty'));
     for (const partner of items) body.append(partnerRow(partner));
     state.next = list.next_cursor || null;

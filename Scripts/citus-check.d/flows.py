@@ -116,8 +116,9 @@ check("provisioning (single and bulk)", provisioning)
 
 
 def seed_demo():
-    out = cli("seed-demo")
-    return f"{sum(1 for line in out.splitlines() if 'pc_' in line)} tokens printed", "operator" in out
+    keys = json.loads(cli("seed-demo", "--json"))["keys"]
+    roles = {key["role"] for key in keys}
+    return f"{len(keys)} tokens printed", "operator" in roles and all(key["token"].startswith("pc_") for key in keys)
 
 
 check("seed-demo", seed_demo)

@@ -141,3 +141,12 @@ host = p.netloc.rsplit("@", 1)[-1]
 print(u.urlunsplit((p.scheme, "partner_app:" + u.quote(u.unquote(p.password or ""), safe="") + "@" + host, p.path, p.query, p.fragment)))
 ' "$url"
 }
+
+# seed_token ROLE: the token of ROLE (operator, distributor, partner,
+# partner-without-permission, customer) in `partner-center seed-demo --json` read from stdin.
+seed_token() {
+  python3 -c '
+import json, sys
+print(next(key["token"] for key in json.load(sys.stdin)["keys"] if key["role"] == sys.argv[1]))
+' "$1"
+}

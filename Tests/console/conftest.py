@@ -140,9 +140,9 @@ def database_url():
 
 @pytest.fixture(scope="session")
 def seeded(server_binary, database_url, output_dir):
-    """Runs `partner-center seed-demo` and returns its principals by role."""
+    """Runs `partner-center seed-demo --json` and returns its principals by role."""
     env = {**os.environ, "DATABASE_URL": database_url}
-    result = subprocess.run([server_binary, "seed-demo"], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([server_binary, "seed-demo", "--json"], env=env, capture_output=True, text=True, timeout=120)
     (output_dir / "seed-demo.log").write_text(result.stdout + result.stderr)
     if result.returncode != 0:
         raise RuntimeError(f"seed-demo failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")

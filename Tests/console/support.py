@@ -275,18 +275,12 @@ def settle_budgets(binary: str, database_url: str, log: Path | None = None) -> s
     return output
 
 
-SEED_LINE = re.compile(r"^(?P<role>\S+)\s+(?P<name>.*?)\s+\[(?P<id>[0-9a-fA-F-]{36})\]\s+(?P<token>\S+)\s*$")
-
-
 def parse_seed_output(text: str) -> dict[str, Principal]:
-    kinds = {"operator": "operator", "distributor": "distributor", "partner": "partner",
-             "partner-without-permission": "partner", "customer": "customer"}
-    found: dict[str, Principal] = {}
-    for line in text.splitlines():
-        match = SEED_LINE.match(line)
-        if match and match["role"] in kinds:
-            found[match["role"]] = Principal(kinds[match["role"]], match["id"].upper(), match["name"], match["token"])
-    missing = set(kinds) - set(found)
+    """The principals of `partner-center seed-demo --json`, by role."""
+    roles = {"operator", "distributor", "partner", "partner-without-permission", "customer"}
+    found = {key["role"]: Principal(key["principal_kind"], key["id"], key["name"], key["token"])
+             for key in json.loads(text)["keys"] if key["role"] in roles}
+    missing = roles - set(found)
     if missing:
         raise RuntimeError(f"seed-demo printed no token for {sorted(missing)}; output was:\n{text}")
     return found

@@ -8,6 +8,7 @@ public struct DemoSeed: Sendable {
     public struct Key: Sendable, Equatable {
         public var role: String
         public var name: String
+        public var kind: Principal.Kind
         public var id: UUID
         public var token: String
     }
@@ -48,10 +49,10 @@ public struct DemoSeed: Sendable {
         }
         func key(_ role: String, _ name: String, _ kind: Principal.Kind, _ id: UUID) async throws -> Key {
             let created = try await services.apiKeys.create(kind: kind, principalID: id, context: operatorContext)
-            return Key(role: role, name: name, id: id, token: created.token)
+            return Key(role: role, name: name, kind: kind, id: id, token: created.token)
         }
         return [
-            Key(role: "operator", name: "Demo platform operator", id: operatorKey.principalId, token: operatorKey.token),
+            Key(role: "operator", name: "Demo platform operator", kind: .operator, id: operatorKey.principalId, token: operatorKey.token),
             try await key("distributor", distributor.name, .distributor, distributor.id),
             try await key("partner", granted.name + " (holds the freeze permission)", .partner, granted.id),
             try await key("partner-without-permission", other.name, .partner, other.id),

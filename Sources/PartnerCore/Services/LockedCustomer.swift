@@ -29,7 +29,7 @@ struct LockedCustomer {
         return (factsSQL(visible: visible.sql, locking: locking), visible.bind)
     }
 
-    private static func factsSQL(visible: String, locking: Bool) -> String {
+    static func factsSQL(visible: String, locking: Bool) -> String {
         """
         SELECT c.status, c.partner_id, p.distributor_id, p.status, d.status,
                COALESCE(p.retention_seconds, d.retention_seconds, rp.freeze_retention_seconds, \(RetentionPolicy.defaultSeconds)),
@@ -67,16 +67,15 @@ struct LockedCustomer {
         return try facts(customerID, row, actorKind: nil, connection)
     }
 
+    static let grantSQL = "SELECT EXISTS (SELECT 1 FROM freeze_permission_grants WHERE partner_id = $1 AND revoked_at IS NULL)"
+
     /// The facts of a locked row; the grant is read after the lock (see above).
     private static func facts(
         _ customerID: UUID, _ row: PostgresRow, actorKind: Principal.Kind?, _ connection: PostgresConnection
     ) throws -> LockedCustomer {
         let partnerID: UUID = try row.decode(1)
         let distributorID: UUID = try row.decode(2)
-        let granted: Bool = try connection.query(
-            "SELECT EXISTS (SELECT 1 FROM freeze_permission_grants WHERE partner_id = $1 AND revoked_at IS NULL)",
-            [partnerID]
-        ).single().decode(0)
+        let granted: Bool = try connection.query(grantSQL, [partnerID]).single().decode(0)
         let authority = Authority(facts: .init(
             partnerID: partnerID, distributorID: distributorID,
             partnerStatus: try row.decode(3, as: TenantStatus.self),

@@ -61,7 +61,7 @@ public struct PurchaseGate: Sendable {
     /// The answer is one row while the customer exists: the new resource, or NULLs when
     /// nothing was bought (so a refusal costs one round trip, not two); no row means there
     /// is no such customer.
-    public static let buySQL = """
+    static let buySQL = """
         SELECT \(Resources.returningColumns) FROM buy_resource($1, $2, $3, $4, $5, $6::integer, $7, $8)
         """
 

@@ -31,20 +31,19 @@ struct DeliverWebhooksCommand: AsyncParsableCommand {
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
-        var logger = Logger(label: "deliver-webhooks")
-        logger.logLevel = Logger.Level(rawValue: env["LOG_LEVEL"] ?? "info") ?? .info
+        let logger = Self.logger(level: env["LOG_LEVEL"])
         let production = (environment ?? env["ENVIRONMENT"] ?? "development") == "production"
         let count = workers ?? env["WEBHOOK_WORKERS"].flatMap(Int.init) ?? 2
         guard (1...64).contains(count) else { throw ValidationError("workers must be from 1 to 64") }
         let keyText = env["WEBHOOK_SECRET_KEY"]
         if let keyText, !WebhookSecretKey.isAcceptable(keyText) { throw ValidationError("WEBHOOK_SECRET_KEY must be at least 32 bytes") }
         let policy = try Self.policy(env)
-        func delivery(_ client: PostgresClient) -> WebhookDelivery {
+        @Sendable func delivery(_ client: PostgresClient) -> WebhookDelivery {
             WebhookDeliveryService.delivery(
                 client: client, key: WebhookSecretKey(configured: keyText), policy: policy, production: production, logger: logger)
         }
         if once {
-            let report = try await BatchRun(command: "deliver-webhooks").run(database, logger: logger) { client in
+            let report = try await BatchRun(command: "deliver-webhooks").run(database, logger: logger) { client, _ in
                 try await delivery(client).runOnce()
             }
             if json {
@@ -66,6 +65,12 @@ struct DeliverWebhooksCommand: AsyncParsableCommand {
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    static func logger(level: String?) -> Logger {
+        var logger = Logger(label: "deliver-webhooks")
+        logger.logLevel = Logger.Level(rawValue: level ?? "info") ?? .info
+        return logger
     }
 
     /// The worker's timing from the environment (serve reads it too): `WEBHOOK_LEASE_SECONDS`,

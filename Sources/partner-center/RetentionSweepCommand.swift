@@ -82,13 +82,13 @@ struct RetentionSweepCommand: AsyncParsableCommand {
             return
         }
         let logger = Logger(label: "retention-sweep")
-        let stop = StopSignals()
         let options = RetentionSweep.Options(
             batchSize: batchSize, maxBatches: maxBatches, dryRun: dryRun, warningWindow: TimeInterval(warningWindow),
             outboxRetention: TimeInterval(try outboxRetention() * 86_400))
-        let report = try await BatchRun(command: "retention-sweep").run(database, logger: logger) { client in
-            var printer = ProgressPrinter(interval: .milliseconds(Int64(progressInterval * 1000)))
-            return try await RetentionSweep(client: client).run(options, shouldStop: { stop.requested }) { progress in
+        let interval = Duration.milliseconds(Int64(progressInterval * 1000))
+        let report = try await BatchRun(command: "retention-sweep").run(database, logger: logger) { client, shouldStop in
+            var printer = ProgressPrinter(interval: interval)
+            return try await RetentionSweep(client: client).run(options, shouldStop: shouldStop) { progress in
                 printer.consider(progress)
             }
         }
@@ -146,41 +146,6 @@ struct RetentionSweepCommand: AsyncParsableCommand {
         let temporary = path + ".tmp"
         try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
         _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: temporary))
-    }
-}
-
-/// SIGTERM and SIGINT ask the sweep to stop after its current batch.
-///
-/// `@unchecked Sendable`: the flag is guarded by a lock and the signal sources are set once
-/// in `init` and only kept alive afterwards.
-final class StopSignals: @unchecked Sendable {
-    private let lock = NSLock()
-    private var flag = false
-    private var sources: [any DispatchSourceSignal] = []
-
-    init() {
-        for signalNumber in [SIGTERM, SIGINT] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { [weak self] in
-                self?.request()
-                FileHandle.standardError.write(Data("retention-sweep: stopping after the current batch\n".utf8))
-            }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    private func request() {
-        lock.lock()
-        flag = true
-        lock.unlock()
-    }
-
-    var requested: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return flag
     }
 }
 

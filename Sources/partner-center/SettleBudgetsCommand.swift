@@ -20,7 +20,7 @@ struct SettleBudgetsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "settle-budgets")
-        let report = try await BatchRun(command: "settle-budgets").run(database, logger: logger) { client in
+        let report = try await BatchRun(command: "settle-budgets").run(database, logger: logger) { client, _ in
             try await BudgetSettlement(client: client, refusals: RefusalCache(lifetime: .zero)).run()
         }
         defer {

@@ -130,4 +130,52 @@ struct SweepCrashTests {
             try await assertInvariants(client)
         }
     }
+
+    /// SIGTERM is a graceful stop (the sweep runs as a Service in a ServiceGroup): the
+    /// current batch commits, the process says so, prints its summary with
+    /// `stopped_early`, and exits 0; the next run finishes the work.
+    @Test func sigtermFinishesTheCurrentBatchAndExitsCleanly() async throws {
+        try await withTestDatabase { (database, client) async throws in
+            let world = try await World.build(client: client)
+            let due = try await world.tenant(retentionSeconds: 0, payPerUse: 10_000, prepaid: 0, dataBytes: 32)
+            _ = try await world.freeze(due)
+
+            let process = Process()
+            process.executableURL = try Self.executable()
+            process.arguments = ["retention-sweep", "--batch-size", "50", "--json"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["DATABASE_URL"] = database.url
+            process.environment = environment
+            let output = Pipe()
+            let errors = Pipe()
+            process.standardOutput = output
+            process.standardError = errors
+            let (exited, continuation) = AsyncStream<Void>.makeStream()
+            process.terminationHandler = { _ in
+                continuation.yield()
+                continuation.finish()
+            }
+            try process.run()
+            while try await Self.released(client) == 0, process.isRunning {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            kill(process.processIdentifier, SIGTERM)
+            for await _ in exited {}
+            let summary = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(process.terminationReason == .exit)
+            #expect(process.terminationStatus == 0, "\(log)")
+            #expect(log.contains("retention-sweep: stopping after the current step"), "\(log)")
+            #expect(summary.contains(#""stopped_early":true"#), "\(summary)")
+            let released = try await Self.released(client)
+            #expect(released > 0 && released < 10_000 && released % 50 == 0, "whole batches only: \(released)")
+            try await Self.waitForSweeperSessionsToEnd(client)
+            try await assertInvariants(client)
+
+            let (rest, restExited) = try Self.startSweeper(database)
+            for await _ in restExited {}
+            #expect(rest.terminationStatus == 0)
+            #expect(try await Self.released(client) == 10_000)
+        }
+    }
 }

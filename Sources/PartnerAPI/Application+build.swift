@@ -53,7 +53,6 @@ func backgroundServices(configuration: APIConfiguration, services: PartnerServic
 
 /// The routes of DESIGN §4 behind their middleware; also what tests drive directly.
 public func buildRouter(configuration: APIConfiguration, services: PartnerServices) -> Router<AppRequestContext> {
-    _ = AppMetrics.registry
     let router = Router(context: AppRequestContext.self)
     // Metrics outermost, so they count the statuses the error middleware actually sends.
     router.add(middleware: MetricsMiddleware())

@@ -42,6 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         Self.sizeEventLoops(env)
+        AppMetrics.bootstrap()
         guard let format = LogLineFormat(rawValue: logFormat ?? env["LOG_FORMAT"] ?? "text") else {
             throw ValidationError("the log format must be text or json")
         }

@@ -2,15 +2,22 @@ import Metrics
 import Postgres
 import Prometheus
 
-/// The process's Prometheus registry behind swift-metrics. Bootstrapped once per process on
-/// first use (swift-metrics allows one bootstrap), shared by the server and by tests.
+/// The process's Prometheus registry behind swift-metrics, which `/metrics` serves.
+///
+/// The library does not install it: the process that owns the globals does, with
+/// `bootstrap()` at start (`partner-center serve`, a test harness), before any metric is
+/// made, since a metric made earlier stays on swift-metrics' no-op backend for good.
 public enum AppMetrics {
-    public static let registry: PrometheusCollectorRegistry = {
-        let registry = PrometheusCollectorRegistry()
+    public static let registry = PrometheusCollectorRegistry()
+
+    /// Makes the registry swift-metrics' backend. Once per process: a second call does
+    /// nothing (swift-metrics itself allows one bootstrap).
+    public static func bootstrap() { _ = bootstrapped }
+
+    private static let bootstrapped: Void = {
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.nameAndLabelSanitizer = { name, labels in (prometheusNames[name] ?? name, labels) }
         MetricsSystem.bootstrap(factory)
-        return registry
     }()
 
     /// Prometheus's conventions (DESIGN §11): counters end in `_total`, a histogram of
@@ -22,18 +29,12 @@ public enum AppMetrics {
         "http.server.request.duration": "http_server_request_duration_seconds",
     ]
 
-    /// Requests that failed with a bug (500 `internal_error`). Made after the bootstrap (a
-    /// counter made before it would stay on the no-op backend for good).
-    static let internalErrors: Metrics.Counter = {
-        _ = registry
-        return Counter(label: "partner_center_internal_errors_total")
-    }()
+    /// Requests that failed with a bug (500 `internal_error`); made on first use, after the
+    /// bootstrap.
+    static let internalErrors = Counter(label: "partner_center_internal_errors_total")
 
-    /// Requests refused by the per-key rate limit; made after the bootstrap, as above.
-    static let rateLimited: Metrics.Counter = {
-        _ = registry
-        return Counter(label: "partner_center_rate_limited_total")
-    }()
+    /// Requests refused by the per-key rate limit; made on first use, after the bootstrap.
+    static let rateLimited = Counter(label: "partner_center_rate_limited_total")
 
     /// The Prometheus text, with the pool gauges read at scrape time.
     static func scrape(pool: PostgresClient.Statistics) -> [UInt8] {

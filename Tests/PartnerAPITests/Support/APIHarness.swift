@@ -185,6 +185,7 @@ private func runApp<T: Sendable>(
     _ database: TestDatabase, admin client: PostgresClient, application: PostgresClient, codeResendInterval: TimeInterval,
     maximumBodySize: Int, limits: (perKey: Double, unknownKeys: Double), _ body: @escaping @Sendable (API) async throws -> T
 ) async throws -> T {
+    AppMetrics.bootstrap()
     let services = PartnerServices(client: application, codeDelivery: .response, codeResendInterval: codeResendInterval)
     var configuration = APIConfiguration(codeDelivery: .response, maximumBodySize: maximumBodySize)
     configuration.rateLimitPerSecond = limits.perKey

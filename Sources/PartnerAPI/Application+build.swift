@@ -57,8 +57,8 @@ public func buildRouter(configuration: APIConfiguration, services: PartnerServic
     // Metrics outermost, so they count the statuses the error middleware actually sends.
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorMiddleware())
-    OperationsController(client: services.client).register(on: router)
-    ConsoleController(directory: configuration.consoleDirectory).register(on: router)
+    router.addRoutes(OperationsController(client: services.client).endpoints)
+    router.addRoutes(ConsoleController(directory: configuration.consoleDirectory).endpoints)
 
     let endpoint = Endpoint(idempotency: services.idempotency, maximumBodySize: configuration.maximumBodySize)
     let principals = PrincipalCache(apiKeys: services.apiKeys, lifetimeSeconds: configuration.principalCacheSeconds)
@@ -69,15 +69,19 @@ public func buildRouter(configuration: APIConfiguration, services: PartnerServic
         v1.add(middleware: RateLimitMiddleware(
             limiter: RateLimiter(rate: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst)))
     }
-    ProvisioningController(services: services, endpoint: endpoint, principals: principals).register(on: v1)
-    FreezePermissionController(services: services, endpoint: endpoint).register(on: v1)
-    CustomerController(services: services, endpoint: endpoint).register(on: v1)
-    RestrictionController(services: services, endpoint: endpoint).register(on: v1)
-    AccountController(services: services, endpoint: endpoint).register(on: v1)
-    OrderController(services: services, endpoint: endpoint).register(on: v1)
-    FeedController(services: services, endpoint: endpoint).register(on: v1)
-    RetentionPolicyController(services: services, endpoint: endpoint).register(on: v1)
-    BudgetController(services: services, endpoint: endpoint).register(on: v1)
-    WebhookController(services: services, endpoint: endpoint).register(on: v1)
+    // Each controller gets only the services it uses.
+    v1.addRoutes(ProvisioningController(
+        provisioning: services.provisioning, apiKeys: services.apiKeys, endpoint: endpoint, principals: principals).endpoints)
+    v1.addRoutes(FreezePermissionController(grants: services.grants, endpoint: endpoint).endpoints)
+    v1.addRoutes(CustomerController(customers: services.customers, resources: services.resources, endpoint: endpoint).endpoints)
+    v1.addRoutes(RestrictionController(restrictions: services.restrictions, endpoint: endpoint).endpoints)
+    v1.addRoutes(AccountController(
+        settings: services.settings, agreements: services.agreements, verificationCodes: services.verificationCodes,
+        endpoint: endpoint).endpoints)
+    v1.addRoutes(OrderController(purchases: services.purchases, endpoint: endpoint).endpoints)
+    v1.addRoutes(FeedController(auditLog: services.auditLog, outbox: services.outbox, endpoint: endpoint).endpoints)
+    v1.addRoutes(RetentionPolicyController(retentionPolicies: services.retentionPolicies, endpoint: endpoint).endpoints)
+    v1.addRoutes(BudgetController(prices: services.prices, budgets: services.budgets, endpoint: endpoint).endpoints)
+    v1.addRoutes(WebhookController(webhooks: services.webhooks, endpoint: endpoint).endpoints)
     return router
 }

@@ -2,33 +2,46 @@ import Hummingbird
 import PartnerCore
 
 /// The caller's own settings, the agreement text, and verification codes.
-struct AccountController {
-    let services: PartnerServices
+struct AccountController: Sendable {
+    let settings: Settings
+    let agreements: Agreements
+    let verificationCodes: VerificationCodes
     let endpoint: Endpoint
 
-    func register(on router: RouterGroup<AppRequestContext>) {
-        let services = self.services
-        let endpoint = self.endpoint
-        router.get("settings") { request, context in
-            try await endpoint.read(request, context) { principal in
-                try APIResponse(.ok, try await services.settings.get(principal))
-            }
+    var endpoints: RouteCollection<AppRequestContext> {
+        RouteCollection(context: AppRequestContext.self)
+            .get("settings", use: getSettings)
+            .patch("settings", use: updateSettings)
+            .get("agreement", use: getAgreement)
+            .post("verification-codes", use: issueVerificationCode)
+    }
+
+    /// GET /v1/settings
+    @Sendable func getSettings(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await endpoint.read(request, context) { principal in
+            try APIResponse(.ok, try await settings.get(principal))
         }
-        router.patch("settings") { request, context in
-            try await endpoint.write(request, context, as: SettingsBody.self, status: .ok) { change, body in
-                try await services.settings.update(
-                    verificationCodeRequired: body.verificationCodeRequired, verificationCode: body.verificationCode, context: change)
-            }
+    }
+
+    /// PATCH /v1/settings
+    @Sendable func updateSettings(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await endpoint.write(request, context, as: SettingsBody.self, status: .ok) { change, body in
+            try await settings.update(
+                verificationCodeRequired: body.verificationCodeRequired, verificationCode: body.verificationCode, context: change)
         }
-        router.get("agreement") { request, context in
-            try await endpoint.read(request, context) { _ in
-                try APIResponse(.ok, try await services.agreements.current())
-            }
+    }
+
+    /// GET /v1/agreement: the current text, which any principal may read.
+    @Sendable func getAgreement(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await endpoint.read(request, context) { _ in
+            try APIResponse(.ok, try await agreements.current())
         }
-        router.post("verification-codes") { request, context in
-            try await endpoint.write(request, context, as: VerificationCodeBody.self, status: .accepted) { change, body in
-                try await services.verificationCodes.issue(for: change.principal, purpose: body.purpose)
-            }
+    }
+
+    /// POST /v1/verification-codes: a code sent to the caller for the named purpose.
+    @Sendable func issueVerificationCode(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await endpoint.write(request, context, as: VerificationCodeBody.self, status: .accepted) { change, body in
+            try await verificationCodes.issue(for: change.principal, purpose: body.purpose)
         }
     }
 }

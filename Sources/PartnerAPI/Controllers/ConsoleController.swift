@@ -9,7 +9,7 @@ import NIOCore
 ///
 /// Every answer carries a Content-Security-Policy without inline script: the console renders
 /// server strings as text, and the policy is the second line of defence.
-struct ConsoleController {
+struct ConsoleController: Sendable {
     struct Asset: Sendable {
         var contentType: String
         var bytes: ByteBuffer
@@ -43,20 +43,31 @@ struct ConsoleController {
         self.assets = assets
     }
 
-    func register(on router: Router<AppRequestContext>) {
-        let assets = self.assets
-        @Sendable func serve(_ name: String) throws -> Response {
-            guard let asset = assets[name] else { throw HTTPError(.notFound) }
-            return Response(
-                status: .ok,
-                headers: [
-                    .contentType: asset.contentType, .contentSecurityPolicy: Self.contentSecurityPolicy,
-                    .xContentTypeOptions: "nosniff", .cacheControl: "no-cache", .referrerPolicy: "no-referrer",
-                ],
-                body: .init(byteBuffer: asset.bytes))
-        }
-        router.get("console") { _, _ in try serve("index.html") }
-        router.get("console/:file") { _, context in try serve(context.parameters.get("file") ?? "") }
+    var endpoints: RouteCollection<AppRequestContext> {
+        RouteCollection(context: AppRequestContext.self)
+            .get("console", use: index)
+            .get("console/:file", use: file)
+    }
+
+    /// GET /console
+    @Sendable func index(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try serve("index.html")
+    }
+
+    /// GET /console/:file: only a file read at start-up; anything else is 404.
+    @Sendable func file(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try serve(context.parameters.get("file") ?? "")
+    }
+
+    private func serve(_ name: String) throws -> Response {
+        guard let asset = assets[name] else { throw HTTPError(.notFound) }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: asset.contentType, .contentSecurityPolicy: Self.contentSecurityPolicy,
+                .xContentTypeOptions: "nosniff", .cacheControl: "no-cache", .referrerPolicy: "no-referrer",
+            ],
+            body: .init(byteBuffer: asset.bytes))
     }
 }
 

@@ -2,23 +2,29 @@ import Hummingbird
 import PartnerCore
 
 /// The audit log and the outbox events feed, each scoped to the caller.
-struct FeedController {
-    let services: PartnerServices
+struct FeedController: Sendable {
+    let auditLog: AuditLog
+    let outbox: Outbox
     let endpoint: Endpoint
 
-    func register(on router: RouterGroup<AppRequestContext>) {
-        let services = self.services
-        let endpoint = self.endpoint
-        router.get("audit-events") { request, context in
-            try await endpoint.read(request, context) { principal in
-                try APIResponse(.ok, try await services.auditLog.list(
-                    principal, customerID: try request.uuidQuery("customer_id"), page: try request.pageRequest()))
-            }
+    var endpoints: RouteCollection<AppRequestContext> {
+        RouteCollection(context: AppRequestContext.self)
+            .get("audit-events", use: listAuditEvents)
+            .get("events", use: listEvents)
+    }
+
+    /// GET /v1/audit-events: optionally of one customer.
+    @Sendable func listAuditEvents(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await endpoint.read(request, context) { principal in
+            try APIResponse(.ok, try await auditLog.list(
+                principal, customerID: try request.uuidQuery("customer_id"), page: try request.pageRequest()))
         }
-        router.get("events") { request, context in
-            try await endpoint.read(request, context) { principal in
-                try APIResponse(.ok, try await services.outbox.feed(principal, page: try request.pageRequest(cursorName: "after")))
-            }
+    }
+
+    /// GET /v1/events: paged with `after`, so a consumer can follow the feed.
+    @Sendable func listEvents(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await endpoint.read(request, context) { principal in
+            try APIResponse(.ok, try await outbox.feed(principal, page: try request.pageRequest(cursorName: "after")))
         }
     }
 }

@@ -17,16 +17,24 @@ public struct DatabaseState: Sendable, Equatable, CustomStringConvertible {
         ("usage_records", "customer_id, id"), ("audit_events", "id"), ("outbox_events", "id"),
         ("idempotency_keys", "principal_kind, principal_id, key"), ("retention_policies", "level"),
         ("prices", "resource_type"), ("budgets", "customer_id"), ("budget_charges", "customer_id, id"),
+        ("api_keys", "id"),
     ]
     static let codesTable = (name: "verification_codes", order: "principal_kind, principal_id, purpose")
 
-    public static func capture(_ client: PostgresClient, includingCodes: Bool = false) async throws -> DatabaseState {
-        try await client.withConnection { try capture($0, includingCodes: includingCodes) }
+    /// `includingIdempotency: false` leaves stored idempotency answers out: through the API a
+    /// refusal with an `Idempotency-Key` is stored, to be replayed, and changes nothing else.
+    public static func capture(
+        _ client: PostgresClient, includingCodes: Bool = false, includingIdempotency: Bool = true
+    ) async throws -> DatabaseState {
+        try await client.withConnection { try capture($0, includingCodes: includingCodes, includingIdempotency: includingIdempotency) }
     }
 
-    public static func capture(_ connection: PostgresConnection, includingCodes: Bool = false) throws -> DatabaseState {
+    public static func capture(
+        _ connection: PostgresConnection, includingCodes: Bool = false, includingIdempotency: Bool = true
+    ) throws -> DatabaseState {
         var tables: [String: String] = [:]
-        for table in orderedTables + (includingCodes ? [codesTable] : []) {
+        let listed = orderedTables.filter { includingIdempotency || $0.name != "idempotency_keys" }
+        for table in listed + (includingCodes ? [codesTable] : []) {
             // Table names and orders are the fixed list above, never input.
             let row = try connection.query("""
                 SELECT count(*), md5(coalesce(string_agg(t::text, E'\\n' ORDER BY \(table.order)), ''))

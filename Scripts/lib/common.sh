@@ -147,6 +147,6 @@ print(u.urlunsplit((p.scheme, "partner_app:" + u.quote(u.unquote(p.password or "
 seed_token() {
   python3 -c '
 import json, sys
-print(next(key["token"] for key in json.load(sys.stdin)["keys"] if key["role"] == sys.argv[1]))
+print(next((key["token"] for key in json.load(sys.stdin)["keys"] if key["role"] == sys.argv[1]), ""))
 ' "$1"
 }

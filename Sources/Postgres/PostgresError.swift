@@ -7,7 +7,8 @@
 /// error: its code, SQLSTATE, step and constraint name, never the server's message, which
 /// can quote the value that failed (`invalid input syntax for type integer: "…"`), nor
 /// `detail`, which quotes rows. `debugDescription` (`String(reflecting:)`) adds them, for
-/// the one log line of an unexpected error. Neither includes the statement or its parameters.
+/// the one log line of an unexpected error, where a quoted value may appear. Neither
+/// includes the statement text.
 public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// What went wrong, at the level a caller branches on.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
@@ -40,8 +41,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
     public var code: Code
     /// The server's five-character SQLSTATE, when the server sent one.
     public var sqlState: String?
-    /// The primary message (from the server or libpq). Never contains parameter values
-    /// that the driver added; the server may quote values in `detail`.
+    /// The primary message (from the server or libpq). The driver adds no parameter values
+    /// to it, but the server's can quote the value that failed, and `detail` quotes rows:
+    /// hence the generic `description`.
     public var message: String
     public var detail: String?
     public var hint: String?

@@ -8,17 +8,20 @@ import Synchronization
 
 /// What the one-shot batch subcommands share (retention-sweep, settle-budgets,
 /// deliver-webhooks --once): the job runs as a Service beside the database client in a
-/// ServiceGroup, so SIGTERM and SIGINT start a graceful shutdown the job sees through its
-/// `shouldStop` (the sweep finishes its batch and returns), and the client closes after
-/// the job on every path. A refusal of the database or of a rule is one line on stderr and
-/// exit status 1; the summary can be printed as JSON for scripts.
+/// ServiceGroup, and the client closes after the job on every path. A `stoppable` job (the
+/// sweep) gets SIGTERM and SIGINT as a graceful shutdown it sees through `shouldStop` (it
+/// finishes its batch and returns); any other is ended by the signal, as before. A refusal
+/// of the database or of a rule is one line on stderr and exit status 1; the summary can be
+/// printed as JSON for scripts.
 struct BatchRun {
     /// The subcommand's name: the client's application name and the start of its error lines.
     let command: String
 
     typealias Job<T> = @Sendable (_ client: PostgresClient, _ shouldStop: @escaping @Sendable () -> Bool) async throws -> T
 
-    func run<T: Sendable>(_ database: DatabaseOptions, logger: Logger, _ body: @escaping Job<T>) async throws -> T {
+    func run<T: Sendable>(
+        _ database: DatabaseOptions, logger: Logger, stoppable: Bool = false, _ body: @escaping Job<T>
+    ) async throws -> T {
         let client = PostgresClient(
             configuration: try database.clientConfiguration(applicationName: "partner-center \(command)"), logger: logger)
         let job = BatchJob(client: client, command: command) { client, shouldStop in
@@ -30,7 +33,8 @@ struct BatchRun {
                 .init(service: client),
                 .init(service: job, successTerminationBehavior: .gracefullyShutdownGroup),
             ],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            // A job that never asks `shouldStop` would only run on after the signal.
+            gracefulShutdownSignals: stoppable ? [.sigterm, .sigint] : [], logger: logger))
         try await group.run()
         switch job.outcome {
         case .success(let value):
@@ -42,7 +46,8 @@ struct BatchRun {
         case .failure(let error):
             throw error
         case nil:
-            throw failure("stopped before the job ran")
+            // The group returns only after the job's `run()` stored its outcome.
+            throw failure("the job did not run")
         }
     }
 
@@ -52,9 +57,12 @@ struct BatchRun {
         guard present else { throw PartnerError.validation("the schema is not migrated: run `partner-center migrate` first") }
     }
 
-    /// Writes `command: error: message` on stderr; the exit status 1 to throw from `run()`.
+    /// Writes `command: error: message` on stderr, as one line (libpq's connection messages
+    /// span two); the exit status 1 to throw from `run()`.
     func failure(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("\(command): error: \(message)\n".utf8))
+        let line = message.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        FileHandle.standardError.write(Data("\(command): error: \(line)\n".utf8))
         return .failure
     }
 

@@ -86,7 +86,8 @@ struct RetentionSweepCommand: AsyncParsableCommand {
             batchSize: batchSize, maxBatches: maxBatches, dryRun: dryRun, warningWindow: TimeInterval(warningWindow),
             outboxRetention: TimeInterval(try outboxRetention() * 86_400))
         let interval = Duration.milliseconds(Int64(progressInterval * 1000))
-        let report = try await BatchRun(command: "retention-sweep").run(database, logger: logger) { client, shouldStop in
+        let sweep = BatchRun(command: "retention-sweep")
+        let report = try await sweep.run(database, logger: logger, stoppable: true) { client, shouldStop in
             var printer = ProgressPrinter(interval: interval)
             return try await RetentionSweep(client: client).run(options, shouldStop: shouldStop) { progress in
                 printer.consider(progress)

@@ -26,7 +26,8 @@ struct IDFormTests {
             }
             let orderID = try #require(buy.json["order_id"]?.string)
             let audited = try await api.text(
-                "SELECT details->>'order_id' FROM audit_events WHERE action = 'order.buy' AND details->>'order_id' = lower($1)", [orderID])
+                "SELECT details->>'order_id' FROM audit_events WHERE action = 'order.buy' AND details->>'order_id' = lower($1)",
+                [orderID])
             #expect(audited == orderID, "the audit's details and the answer write the same string")
         }
     }

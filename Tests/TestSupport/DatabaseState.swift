@@ -26,7 +26,9 @@ public struct DatabaseState: Sendable, Equatable, CustomStringConvertible {
     public static func capture(
         _ client: PostgresClient, includingCodes: Bool = false, includingIdempotency: Bool = true
     ) async throws -> DatabaseState {
-        try await client.withConnection { try capture($0, includingCodes: includingCodes, includingIdempotency: includingIdempotency) }
+        try await client.withConnection {
+            try capture($0, includingCodes: includingCodes, includingIdempotency: includingIdempotency)
+        }
     }
 
     public static func capture(

@@ -34,8 +34,8 @@ struct ErrorMiddleware: RouterMiddleware {
                 context.logger.warning("request failed", metadata: ["request_id": "\(context.requestID)", "error": "\(error)"])
             case .internalError:
                 // A bug: logged with what went wrong (the driver's debug description adds the
-                // server's message and detail, never query text or parameters) and counted,
-                // so it is seen and fixed.
+                // server's message and detail, which may quote the value that failed, never
+                // the statement's text) and counted, so it is seen and fixed.
                 context.logger.error("internal error", metadata: [
                     "request_id": "\(context.requestID)", "error": "\(String(reflecting: error))",
                 ])

@@ -52,7 +52,8 @@ public struct DemoSeed: Sendable {
             return Key(role: role, name: name, kind: kind, id: id, token: created.token)
         }
         return [
-            Key(role: "operator", name: "Demo platform operator", kind: .operator, id: operatorKey.principalId, token: operatorKey.token),
+            Key(role: "operator", name: "Demo platform operator", kind: .operator, id: operatorKey.principalId,
+                token: operatorKey.token),
             try await key("distributor", distributor.name, .distributor, distributor.id),
             try await key("partner", granted.name + " (holds the freeze permission)", .partner, granted.id),
             try await key("partner-without-permission", other.name, .partner, other.id),

@@ -10,7 +10,8 @@ public enum BaselineSQL {
     /// The customer is the pgbench variable `customer_id`.
     public static var buy: String {
         let text = substitute(PurchaseGate.buySQL, [
-            ":customer_id", "gen_random_uuid()", "'ecs.instance'", "'pay_per_use'", "'{}'", "NULL", "gen_random_uuid()", "'pgbench'",
+            ":customer_id", "gen_random_uuid()", "'ecs.instance'", "'pay_per_use'", "'{}'", "NULL", "gen_random_uuid()",
+            "'pgbench'",
         ])
         return text.split(separator: "\n").joined(separator: " ") + ";"
     }
@@ -24,10 +25,12 @@ public enum BaselineSQL {
         let lock = substitute(LockedCustomer.factsSQL(visible: "true", locking: true), [":'cid'"])
         let grant = substitute(LockedCustomer.grantSQL, [":'pid'"])
         let apply = substitute(Restrictions.applyFreezeSQL, [
-            ":'cid'", ":'rid'", "'\(type.rawValue)'", "'bench baseline'", "'distributor'", ":'did'", "'\(type.customerStatus.rawValue)'",
-            "\(RetentionPolicy.defaultSeconds)", ":'did'", ":'pid'", "'psql'", "NULL", "'\(RestrictionOrigin.manual.rawValue)'",
+            ":'cid'", ":'rid'", "'\(type.rawValue)'", "'bench baseline'", "'distributor'", ":'did'",
+            "'\(type.customerStatus.rawValue)'", "\(RetentionPolicy.defaultSeconds)", ":'did'", ":'pid'", "'psql'", "NULL",
+            "'\(RestrictionOrigin.manual.rawValue)'",
         ])
-        return (["\\set ON_ERROR_STOP on", "BEGIN;"] + [lock, grant, apply].map { $0 + ";" } + ["COMMIT;"]).joined(separator: "\n") + "\n"
+        let statements = [lock, grant, apply].map { $0 + ";" }
+        return (["\\set ON_ERROR_STOP on", "BEGIN;"] + statements + ["COMMIT;"]).joined(separator: "\n") + "\n"
     }
 
     /// `sql` with `$1`, `$2`, … replaced by `values` in order; the highest number first, so

@@ -6,7 +6,8 @@ import { api, seg } from './api.js';
 import { el, clear, byId, placeholderRow, setMessage } from './dom.js';
 import {
   RESTRICTION_TYPES, BILLING_MODES, RESOURCE_STATES, FROZEN_REASONS, BUDGET_PERIODS, BUDGET_POLICIES, BUDGET_THRESHOLDS,
-  statusBadge, resourceStateBadge, levelBadge, timeEl, relative, actorText, formatDuration, formatPercent, budgetUse, budgetLevel, idKey,
+  statusBadge, resourceStateBadge, levelBadge, timeEl, relative, actorText, formatDuration, formatPercent, budgetUse, budgetLevel,
+  idKey,
 } from './format.js';
 import { operationButtons, operationsOf, restrictionOrigin } from './customers.js';
 import { openBudgetDialog } from './dialog.js';
@@ -329,6 +330,7 @@ async function loadAudit(seq, append = false) {
 
 /** Shows customer `id`; keepFocus re-focuses the operation area after a change. */
 export async function showCustomer(id, { keepFocus = false } = {}) {
+  id = idKey(id); // a pasted URL may carry any case
   const seq = ++state.seq;
   const same = state.id === id;
   state.id = id;

@@ -422,7 +422,7 @@ function showBatchResults(operation, response) {
     const name = names.get(idKey(item.customer_id)) ?? String(item.customer_id);
     const ok = item.outcome === 'succeeded';
     const detail = ok ? successDetail(operation, item.result) : (item.error && item.error.message) || 'The operation failed.';
-    ui.resultsList.append(el('li', { className: `result ${ok ? 'ok' : 'failed'}`, dataset: { customerId: item.customer_id, outcome: item.outcome } },
+    ui.resultsList.append(el('li', { className: `result ${ok ? 'ok' : 'failed'}`, dataset: { customerId: idKey(item.customer_id), outcome: item.outcome } },
       el('span', { className: `badge ${ok ? 'ok' : 'danger'}`, text: ok ? 'Succeeded' : 'Failed' }),
       el('span', { className: 'result-name', text: name }),
       el('span', { className: 'result-detail', text: detail })));

@@ -8,7 +8,6 @@ import { confirmAction } from './dialog.js';
 let ctx = null;
 const state = { cursors: [null], next: null, seq: 0 };
 
-
 /** Reads every partner (for names in the customer table); used at sign-in. */
 export async function loadAllPartners(token) {
   const partners = new Map();

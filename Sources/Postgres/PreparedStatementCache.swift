@@ -27,14 +27,13 @@ struct PreparedStatementCache {
         self.capacity = max(1, capacity)
     }
 
-    var count: Int { entries.count }
-
     /// The statement's name when it is prepared in this session, marked as just used.
     mutating func name(for key: Key) -> String? {
-        guard entries[key] != nil else { return nil }
+        // One lookup: this runs for every statement, and the key hashes the whole SQL text.
+        guard let index = entries.index(forKey: key) else { return nil }
         clock += 1
-        entries[key]!.lastUse = clock
-        return entries[key]!.name
+        entries.values[index].lastUse = clock
+        return entries.values[index].name
     }
 
     /// The statement to deallocate before another is prepared, when the cache is full.

@@ -70,15 +70,10 @@ struct RetentionSweepCommand: AsyncParsableCommand {
 
     func run() async throws {
         if printBatchSQL || printTransitionSQL != nil {
-            // The exact statement the sweep runs for one customer, with the batch size in
-            // place of $2 and psql's variable customer_id in place of $1.
-            let statements = ["expire": RetentionSweep.expireSQL, "freeze-expired": RetentionSweep.freezeExpiredSQL,
-                              "release": RetentionSweep.releaseSQL]
-            guard let statement = statements[printTransitionSQL ?? "release"] else {
+            guard let statement = BaselineSQL.sweepBatch(printTransitionSQL ?? "release", batchSize: batchSize) else {
                 throw ValidationError("--print-transition-sql takes expire, freeze-expired or release")
             }
-            print(statement.replacingOccurrences(of: "$2", with: String(batchSize))
-                .replacingOccurrences(of: "$1", with: ":'customer_id'") + ";")
+            print(statement)
             return
         }
         let logger = Logger(label: "retention-sweep")

@@ -34,16 +34,19 @@ struct SweepCrashTests {
         return built
     }
 
-    /// Starts `partner-center retention-sweep --batch-size 50` on `database`.
-    static func startSweeper(_ database: TestDatabase) throws -> (Process, exited: AsyncStream<Void>) {
+    /// Starts `partner-center retention-sweep --batch-size 50` (and `options`) on `database`;
+    /// its output goes to the pipes given, else nowhere.
+    static func startSweeper(
+        _ database: TestDatabase, options: [String] = [], output: Pipe? = nil, errors: Pipe? = nil
+    ) throws -> (Process, exited: AsyncStream<Void>) {
         let process = Process()
         process.executableURL = try executable()
-        process.arguments = ["retention-sweep", "--batch-size", "50"]
+        process.arguments = ["retention-sweep", "--batch-size", "50"] + options
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = database.url
         process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardOutput = output ?? FileHandle.nullDevice
+        process.standardError = errors ?? FileHandle.nullDevice
         let (exited, continuation) = AsyncStream<Void>.makeStream()
         process.terminationHandler = { _ in
             continuation.yield()
@@ -140,22 +143,9 @@ struct SweepCrashTests {
             let due = try await world.tenant(retentionSeconds: 0, payPerUse: 10_000, prepaid: 0, dataBytes: 32)
             _ = try await world.freeze(due)
 
-            let process = Process()
-            process.executableURL = try Self.executable()
-            process.arguments = ["retention-sweep", "--batch-size", "50", "--json"]
-            var environment = ProcessInfo.processInfo.environment
-            environment["DATABASE_URL"] = database.url
-            process.environment = environment
             let output = Pipe()
             let errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            let (exited, continuation) = AsyncStream<Void>.makeStream()
-            process.terminationHandler = { _ in
-                continuation.yield()
-                continuation.finish()
-            }
-            try process.run()
+            let (process, exited) = try Self.startSweeper(database, options: ["--json"], output: output, errors: errors)
             while try await Self.released(client) == 0, process.isRunning {
                 try await Task.sleep(for: .milliseconds(2))
             }

@@ -1,8 +1,9 @@
 import Foundation
 
-/// The statements the server runs for a buy and a freeze, as scripts for pgbench and psql:
-/// `Scripts/bench` measures its baselines on the very text the binary sends (through the
-/// hidden `partner-center print-sql`), so a baseline cannot drift from the code.
+/// The statements the server runs for a buy and a freeze, and the sweep's batch statements,
+/// as scripts for pgbench and psql: `Scripts/bench` measures its baselines on the very text
+/// the binary sends (through the hidden `partner-center print-sql` and the sweep's
+/// `--print-transition-sql`), so a baseline cannot drift from the code.
 public enum BaselineSQL {
     /// A pay-per-use buy of `PurchaseGate` as one pgbench statement, with the parameters the
     /// server binds for {"action":"buy","resource":{"type":"ecs.instance","billing_mode":
@@ -31,6 +32,17 @@ public enum BaselineSQL {
         ])
         let statements = [lock, grant, apply].map { $0 + ";" }
         return (["\\set ON_ERROR_STOP on", "BEGIN;"] + statements + ["COMMIT;"]).joined(separator: "\n") + "\n"
+    }
+
+    /// One customer's batch statement of a sweep transition (`expire`, `freeze-expired` or
+    /// `release`) for psql, with the batch size in place and the customer as the variable
+    /// `customer_id`; nil for another name.
+    public static func sweepBatch(_ transition: String, batchSize: Int) -> String? {
+        let statements = [
+            "expire": RetentionSweep.expireSQL, "freeze-expired": RetentionSweep.freezeExpiredSQL,
+            "release": RetentionSweep.releaseSQL,
+        ]
+        return statements[transition].map { substitute($0, [":'customer_id'", String(batchSize)]) + ";" }
     }
 
     /// `sql` with `$1`, `$2`, … replaced by `values` in order; the highest number first, so

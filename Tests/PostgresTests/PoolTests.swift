@@ -47,7 +47,10 @@ struct PoolTests {
         let client = try database.client(maximumConnections: 1, acquireTimeout: .milliseconds(300))
         // The moment the slow statement ended, taken before its connection goes back.
         async let busyUntil = client.withConnection { connection in
-            _ = try connection.query("SELECT pg_sleep(1.5)")
+            // Long against the 300 ms timeout: in a fresh clone's first parallel burst the
+            // timer has fired more than a second late, and a waiter it has not reached yet is
+            // handed the connection when it comes free.
+            _ = try connection.query("SELECT pg_sleep(3)")
             return ContinuousClock.now
         }
         try await Task.sleep(for: .milliseconds(100))

@@ -1,9 +1,9 @@
 """Fixtures for the console's browser tests.
 
-Session-wide: a fresh PostgreSQL database cloned from the migrated template
-(TEST_DATABASE_URL + TEST_TEMPLATE_DATABASE), seeded with `partner-center seed-demo`; the
-real server (PARTNER_CENTER_BIN) on a free loopback port serving the console from the source
-folder; one headless Chromium through chromedriver. Each is torn down on every path.
+Session-wide: the server Scripts/console-test started (CONSOLE_URL) on the fresh database it
+cloned and seeded (CONSOLE_DATABASE_URL, with `seed-demo --json` in CONSOLE_SEED), the same
+server start as every other script's (Scripts/lib/server.sh); the binary (PARTNER_CENTER_BIN)
+for the batch commands; one headless Chromium through chromedriver, quit on every path.
 Per test: a clean tab (no sessionStorage), a screenshot on failure, and a check that the
 browser logged no Content-Security-Policy violation and no uncaught script error.
 
@@ -12,18 +12,10 @@ Nothing here skips: a missing browser, driver, binary or database is an error.
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.parse
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
@@ -33,7 +25,6 @@ from selenium.webdriver.chrome.service import Service
 from support import Api, Console, World, parse_seed_output
 
 ROOT = Path(__file__).resolve().parents[2]
-CONSOLE_DIR = ROOT / "Sources" / "PartnerAPI" / "Resources" / "console"
 OUTPUT = ROOT / "test-output" / "console"
 
 
@@ -44,55 +35,18 @@ def required_env(name: str) -> str:
     return value
 
 
-def url_with_db(url: str, database: str) -> str:
-    parts = urllib.parse.urlsplit(url)
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
-
-
-def find_psql() -> str:
-    found = shutil.which("psql")
-    if found:
-        return found
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"), reverse=True)
-    if candidates:
-        return candidates[0]
-    raise RuntimeError("psql not found (install postgresql-client)")
-
-
-def psql(admin_url: str, sql: str) -> None:
-    result = subprocess.run([find_psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", admin_url, "-c", sql],
-                            capture_output=True, text=True, timeout=120)
-    if result.returncode != 0:
-        raise RuntimeError(f"psql failed ({result.returncode}): {sql}\n{result.stderr}")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 # --- teardown on every path ------------------------------------------------------------
 
 
 def _terminate(signum, _frame):
     # A CI timeout sends SIGTERM: turn it into an interrupt so that pytest still runs the
-    # fixtures' teardown (server stopped, browser quit, database dropped).
+    # fixtures' teardown (the browser quit); Scripts/console-test stops the server and drops
+    # the database.
     raise KeyboardInterrupt(f"signal {signum}")
 
 
 def pytest_configure(config):
     signal.signal(signal.SIGTERM, _terminate)
-
-
-def _die_with_parent():
-    """In the server's child process: get SIGTERM if the test process itself is killed."""
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
 
 
 # --- reporting: remember each phase's outcome; a skip counts as a failure ----------------
@@ -126,80 +80,26 @@ def server_binary() -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url():
-    """A fresh database cloned from the migrated template; dropped afterwards."""
-    admin_url = required_env("TEST_DATABASE_URL")
-    template = required_env("TEST_TEMPLATE_DATABASE")
-    name = f"pc_test_console_{uuid.uuid4().hex[:12]}"
-    psql(admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    try:
-        yield url_with_db(admin_url, name)
-    finally:
-        psql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def database_url() -> str:
+    """The session's database: cloned from the template and seeded by Scripts/console-test,
+    which drops it afterwards."""
+    return required_env("CONSOLE_DATABASE_URL")
 
 
 @pytest.fixture(scope="session")
-def seeded(server_binary, database_url, output_dir):
-    """Runs `partner-center seed-demo --json` and returns its principals by role."""
-    env = {**os.environ, "DATABASE_URL": database_url}
-    result = subprocess.run([server_binary, "seed-demo", "--json"], env=env, capture_output=True, text=True, timeout=120)
-    (output_dir / "seed-demo.log").write_text(result.stdout + result.stderr)
-    if result.returncode != 0:
-        raise RuntimeError(f"seed-demo failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return parse_seed_output(result.stdout)
-
-
-def _wait_ready(base_url: str, process: subprocess.Popen, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
-        try:
-            with urllib.request.urlopen(base_url + "/readyz", timeout=2) as response:
-                if response.status == 200:
-                    return True
-        except (urllib.error.URLError, ConnectionError, OSError):
-            pass
-        time.sleep(0.2)
-    return False
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+def seeded() -> dict:
+    """The principals of the seed (`partner-center seed-demo --json`), by role."""
+    return parse_seed_output(Path(required_env("CONSOLE_SEED")).read_text())
 
 
 @pytest.fixture(scope="session")
-def server(server_binary, database_url, seeded, output_dir):
-    """The real server on a free loopback port, serving the console from the source folder."""
-    env = {**os.environ, "DATABASE_URL": database_url}
-    log_path = output_dir / "server.log"
-    last_error = ""
-    for _attempt in range(3):  # a free port can be taken between choosing and binding
-        port = free_port()
-        base_url = f"http://127.0.0.1:{port}"
-        log = open(log_path, "ab")
-        process = subprocess.Popen(
-            [server_binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--environment", "test",
-             "--verification-code-delivery", "response", "--console-dir", str(CONSOLE_DIR)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
-        try:
-            if _wait_ready(base_url, process, timeout=60):
-                yield base_url
-                return
-            last_error = f"exit status {process.poll()}" if process.poll() is not None else "not ready after 60 s"
-        finally:
-            _stop(process)
-            log.close()
-    tail = log_path.read_text(errors="replace")[-4000:] if log_path.exists() else ""
-    raise RuntimeError(f"the server did not start ({last_error}); log tail:\n{tail}")
+def server() -> str:
+    """The real server, serving the console from the source folder; it must answer now."""
+    base_url = required_env("CONSOLE_URL").rstrip("/")
+    with urllib.request.urlopen(base_url + "/readyz", timeout=10) as response:
+        if response.status != 200:
+            raise RuntimeError(f"{base_url}/readyz answered {response.status}")
+    return base_url
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,7 @@ struct DeliverWebhooksCommand: AsyncParsableCommand {
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
-        let logger = Self.logger(level: env["LOG_LEVEL"])
+        let logger = try Self.logger(level: env["LOG_LEVEL"])
         let production = (environment ?? env["ENVIRONMENT"] ?? "development") == "production"
         let count = workers ?? env["WEBHOOK_WORKERS"].flatMap(Int.init) ?? 2
         guard (1...64).contains(count) else { throw ValidationError("workers must be from 1 to 64") }
@@ -67,9 +67,9 @@ struct DeliverWebhooksCommand: AsyncParsableCommand {
         try await group.run()
     }
 
-    static func logger(level: String?) -> Logger {
+    static func logger(level: String?) throws -> Logger {
         var logger = Logger(label: "deliver-webhooks")
-        logger.logLevel = Logger.Level(rawValue: level ?? "info") ?? .info
+        logger.logLevel = try .named(level)
         return logger
     }
 

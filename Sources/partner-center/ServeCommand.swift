@@ -47,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("the log format must be text or json")
         }
         var logger = Logger(label: "partner-center") { ServerLogHandler(label: $0, format: format) }
-        logger.logLevel = Logger.Level(rawValue: logLevel ?? env["LOG_LEVEL"] ?? "info") ?? .info
+        logger.logLevel = try .named(logLevel ?? env["LOG_LEVEL"])
         let environmentName = environment ?? env["ENVIRONMENT"] ?? "development"
         let delivery: VerificationCodeDelivery
         do {

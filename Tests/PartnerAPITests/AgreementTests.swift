@@ -6,7 +6,7 @@ import Testing
 struct AgreementTests {
     @Test func theCurrentAgreementIsReadableByEveryPrincipal() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             for token in [tenant.partner.token, tenant.distributor.token, tenant.customer.token, api.operatorToken] {
                 let result = try await api.call(.get, "/v1/agreement", as: token)
                 expectSuccess(result, 200)

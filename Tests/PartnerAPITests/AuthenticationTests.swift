@@ -45,9 +45,9 @@ struct AuthenticationTests {
     @Test(arguments: [Principal.Kind.operator, .distributor, .partner, .customer])
     func wrongKindOfPrincipalIsForbidden(_ kind: Principal.Kind) async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let ids = ["distributor_id": tenant.distributor.id.uuidString, "partner_id": tenant.partner.id.uuidString,
-                       "customer_id": tenant.customer.id.uuidString, "resource_id": tenant.customer.payPerUseIDs[0].uuidString]
+                       "customer_id": tenant.customer.id.uuidString, "resource_id": tenant.payPerUseIDs[0].uuidString]
             let token: String
             let forbidden: [Route]
             switch kind {

@@ -10,7 +10,7 @@ import Testing
 struct BudgetAPITests {
     @Test func theOperatorPricesAndEveryoneReadsThePrices() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let before = try await api.snapshot()
             let body = #"{"usage_unit_price":"0.25","monthly_price":"30"}"#
             expectError(try await api.call(.put, "/v1/prices/ecs.instance", as: tenant.partner.token, json: body), 403, "forbidden")
@@ -33,7 +33,7 @@ struct BudgetAPITests {
 
     @Test func aPartnerSetsABudgetTheCustomerReadsItAndExhaustionRestricts() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let customer = tenant.customer.id
             let path = "/v1/customers/\(customer)/budget"
             _ = try await api.services.prices.set(resourceType: "ecs.instance", usageUnitPrice: "2", monthlyPrice: "0", context: api.operatorContext)
@@ -59,7 +59,7 @@ struct BudgetAPITests {
             try LifecycleAPITests.expectDocumented(set, "PUT", "/v1/customers/{customer_id}/budget")
             // 6 units at 2: 12 of 10.
             let usage = try await api.call(
-                .post, "/v1/customers/\(customer)/resources/\(tenant.customer.payPerUseIDs[0])/usage", as: tenant.customer.token,
+                .post, "/v1/customers/\(customer)/resources/\(tenant.payPerUseIDs[0])/usage", as: tenant.customer.token,
                 json: #"{"quantity":6}"#)
             expectSuccess(usage, 202)
             _ = try await api.services.budgetSettlement.run()

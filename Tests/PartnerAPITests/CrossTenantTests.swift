@@ -1,5 +1,6 @@
 import Foundation
 import PartnerCore
+import TestSupport
 import Testing
 
 /// Invariant 7: a principal never sees or touches another tenant's objects. Every route that
@@ -48,9 +49,9 @@ struct CrossTenantTests {
     }
 
     func compareForeignAndRandomIDs(_ api: API, _ caller: Caller) async throws {
-        let mine = try await api.makeTenant(granted: true)
-        let theirs = try await api.makeTenant(granted: true)
-        try await api.freeze(theirs.customer.id, by: theirs.partnerPrincipal, type: .purchase)
+        let mine = try await api.world.tenant(partnerHoldsGrant: true)
+        let theirs = try await api.world.tenant(partnerHoldsGrant: true)
+        try await api.world.freeze(theirs, as: theirs.partner.principal, type: .purchase, reason: "set-up")
         let token: String
         switch caller {
         case .distributor: token = mine.distributor.token
@@ -58,7 +59,7 @@ struct CrossTenantTests {
         case .customer: token = mine.customer.token
         }
         let foreign = ["distributor_id": theirs.distributor.id.uuidString, "partner_id": theirs.partner.id.uuidString,
-                       "customer_id": theirs.customer.id.uuidString, "resource_id": theirs.customer.prepaidIDs[0].uuidString]
+                       "customer_id": theirs.customer.id.uuidString, "resource_id": theirs.prepaidIDs[0].uuidString]
         let random = ["distributor_id": UUID().uuidString, "partner_id": UUID().uuidString,
                       "customer_id": UUID().uuidString, "resource_id": UUID().uuidString]
         // The caller's own customer with the other tenant's resource.
@@ -87,10 +88,10 @@ struct CrossTenantTests {
     /// The routes a caller may use return 404 `not_found` for the other tenant's ids.
     @Test func theCallersOwnRoutesSayNotFound() async throws {
         try await withAPI { (api) async throws in
-            let mine = try await api.makeTenant(granted: true)
-            let theirs = try await api.makeTenant(granted: true)
+            let mine = try await api.world.tenant(partnerHoldsGrant: true)
+            let theirs = try await api.world.tenant(partnerHoldsGrant: true)
             let customer = theirs.customer.id
-            let resource = theirs.customer.payPerUseIDs[0]
+            let resource = theirs.payPerUseIDs[0]
             let partner = theirs.partner.id
             let checks: [(String, Route, [String: String])] = [
                 (mine.distributor.token, .getPermission, ["partner_id": "\(partner)"]),
@@ -118,7 +119,7 @@ struct CrossTenantTests {
                 .post, "/v1/customers/freeze", as: mine.partner.token,
                 json: json(["customer_ids": ["\(customer)"], "reason": "x", "agreement_accepted": true]))
             #expect(batch.json["results"]?[0]?["error"]?["code"]?.string == "not_found")
-            #expect(try await api.customerStatus(customer) == "normal")
+            #expect(try await api.client.customerStatus(customer) == "normal")
         }
     }
 
@@ -126,14 +127,14 @@ struct CrossTenantTests {
     /// even after the other tenant was busy.
     @Test func listsAuditAndEventsStayWithinTheTenant() async throws {
         try await withAPI { (api) async throws in
-            let mine = try await api.makeTenant(granted: true)
-            let theirs = try await api.makeTenant(granted: true)
+            let mine = try await api.world.tenant(partnerHoldsGrant: true)
+            let theirs = try await api.world.tenant(partnerHoldsGrant: true)
             // The other tenant is busy: freezes, buys, grants, revokes.
             expectSuccess(try await api.call(
                 .post, "/v1/customers/\(theirs.customer.id)/freeze", as: theirs.partner.token, json: FreezeTests.accepted), 200)
-            let second = try await api.makeCustomer(of: theirs.partner)
+            let second = try await api.world.customer(of: theirs)
             expectSuccess(try await api.call(
-                .post, "/v1/customers/\(second.id)/orders", as: second.token, json: Route.order.bodyTemplate), 201)
+                .post, "/v1/customers/\(second.customerID)/orders", as: second.customer.token, json: Route.order.bodyTemplate), 201)
             expectSuccess(try await api.call(
                 .delete, "/v1/partners/\(theirs.partner.id)/freeze-permission", as: theirs.distributor.token), 200)
             // Mine does something too.
@@ -142,16 +143,16 @@ struct CrossTenantTests {
 
             // The feed shows events once older transactions have ended: wait for the last ones.
             let events = try await api.poll(.get, "/v1/events?limit=200", as: mine.partner.token) { result in
-                (result.json["items"]?.array ?? []).contains { $0["customer_id"]?.uuid == mine.customer.id }
+                (result.json["items"]?.array ?? []).contains { $0["customer_id"]?.uuid == mine.customer.id.uuid }
             }
-            #expect((events.json["items"]?.array ?? []).contains { $0["customer_id"]?.uuid == mine.customer.id })
+            #expect((events.json["items"]?.array ?? []).contains { $0["customer_id"]?.uuid == mine.customer.id.uuid })
             _ = try await api.poll(.get, "/v1/events?limit=200", as: theirs.distributor.token) { result in
                 (result.json["items"]?.array ?? []).contains { $0["data"]?["granted"]?.bool == false }
             }
 
-            let foreignIDs: Set<String> = Set(
-                ([theirs.distributor.id, theirs.partner.id, theirs.customer.id, second.id] + theirs.customer.payPerUseIDs
-                    + theirs.customer.prepaidIDs + second.payPerUseIDs).map { $0.uuidString.lowercased() })
+            let tenantIDs: [UUID] = [theirs.distributor.id.uuid, theirs.partner.id.uuid, theirs.customer.id.uuid, second.customerID.uuid]
+            let resourceIDs: [ResourceID] = theirs.payPerUseIDs + theirs.prepaidIDs + second.payPerUseIDs
+            let foreignIDs: Set<String> = Set((tenantIDs + resourceIDs.map(\.uuid)).map { $0.uuidString.lowercased() })
             func leaks(_ result: APIResult) -> [String] {
                 // Any foreign id anywhere in the answer is a leak.
                 foreignIDs.filter { result.text.lowercased().contains($0) }
@@ -178,7 +179,7 @@ struct CrossTenantTests {
             }
             // And the tenant sees its own: the lists are not simply empty.
             let frozen = try await api.call(.get, "/v1/customers?status=frozen", as: mine.distributor.token)
-            #expect(frozen.json.itemIDs == [mine.customer.id])
+            #expect(frozen.json.itemIDs == [mine.customer.id.uuid])
             let counts = try await api.call(.get, "/v1/customers/\(mine.customer.id)", as: mine.partner.token)
             #expect(counts.json["resource_counts"]?["total"]?.int == 5)
         }

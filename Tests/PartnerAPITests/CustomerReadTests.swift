@@ -8,37 +8,38 @@ import Testing
 struct CustomerReadTests {
     @Test func partnerDistributorAndCustomerEachSeeTheirOwnCustomers() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
-            let second = try await api.makeCustomer(of: tenant.partner)
-            let otherPartner = try await api.makePartner(of: tenant.distributor, granted: false)
-            let third = try await api.makeCustomer(of: otherPartner)
+            let tenant = try await api.world.tenant()
+            let second = try await api.world.customer(of: tenant)
+            let otherPartner = try await api.world.partner(of: tenant.distributor, granted: false)
+            let third = try await api.world.customer(of: otherPartner, under: tenant.distributor)
 
             let byPartner = try await api.call(.get, "/v1/customers", as: tenant.partner.token)
             expectSuccess(byPartner, 200)
-            #expect(Set(byPartner.json.itemIDs) == Set([tenant.customer.id, second.id]))
+            #expect(Set(byPartner.json.itemIDs) == Set([tenant.customer.id, second.customerID].map(\.uuid)))
             #expect(byPartner.json["next_cursor"]?.isNull == true)
 
             let byDistributor = try await api.call(.get, "/v1/customers", as: tenant.distributor.token)
-            #expect(Set(byDistributor.json.itemIDs) == Set([tenant.customer.id, second.id, third.id]))
+            #expect(Set(byDistributor.json.itemIDs) == Set([tenant.customer.id, second.customerID, third.customerID].map(\.uuid)))
 
-            let byCustomer = try await api.call(.get, "/v1/customers", as: third.token)
-            #expect(byCustomer.json.itemIDs == [third.id])
+            let byCustomer = try await api.call(.get, "/v1/customers", as: third.customer.token)
+            #expect(byCustomer.json.itemIDs == [third.customerID.uuid])
         }
     }
 
     @Test func statusFilterAndPages() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
-            var ids = [tenant.customer.id]
-            for _ in 0..<4 { ids.append(try await api.makeCustomer(of: tenant.partner, payPerUse: 1, prepaid: 0).id) }
-            try await api.freeze(ids[1], by: tenant.partnerPrincipal)
-            try await api.freeze(ids[2], by: tenant.partnerPrincipal, type: .purchase)
+            let tenant = try await api.world.tenant()
+            var customers = [tenant]
+            for _ in 0..<4 { customers.append(try await api.world.customer(of: tenant, payPerUse: 1, prepaid: 0)) }
+            let ids = customers.map(\.customerID)
+            try await api.world.freeze(customers[1], as: tenant.partner.principal, reason: "set-up")
+            try await api.world.freeze(customers[2], as: tenant.partner.principal, type: .purchase, reason: "set-up")
 
             let frozen = try await api.call(.get, "/v1/customers?status=frozen", as: tenant.partner.token)
-            #expect(frozen.json.itemIDs == [ids[1]])
+            #expect(frozen.json.itemIDs == [ids[1].uuid])
             #expect(frozen.json["items"]?[0]?["status"]?.string == "frozen")
             let restricted = try await api.call(.get, "/v1/customers?status=purchase_restricted", as: tenant.partner.token)
-            #expect(restricted.json.itemIDs == [ids[2]])
+            #expect(restricted.json.itemIDs == [ids[2].uuid])
             let normal = try await api.call(.get, "/v1/customers?status=normal", as: tenant.partner.token)
             #expect(normal.json.itemIDs.count == 3)
 
@@ -54,13 +55,13 @@ struct CustomerReadTests {
                 pages += 1
             } while cursor != nil && pages < 10
             #expect(pages == 3)
-            #expect(Set(seen) == Set(ids) && seen.count == 5)
+            #expect(Set(seen) == Set(ids.map(\.uuid)) && seen.count == 5)
         }
     }
 
     @Test func badListQueriesAreValidationFailures() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             for query in ["status=closed", "limit=0", "limit=201", "limit=ten", "limit=-1", "cursor=%%%", "cursor=bm9wZQ"] {
                 expectError(try await api.call(.get, "/v1/customers?\(query)", as: tenant.partner.token), 422, "validation_failed")
             }
@@ -71,8 +72,8 @@ struct CustomerReadTests {
 
     @Test func oneCustomerWithItsRestrictionAndResourceCounts() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
-            try await api.freeze(tenant.customer.id, by: tenant.partnerPrincipal)
+            let tenant = try await api.world.tenant()
+            try await api.world.freeze(tenant, as: tenant.partner.principal, reason: "set-up")
             let result = try await api.call(.get, "/v1/customers/\(tenant.customer.id)", as: tenant.partner.token)
             expectSuccess(result, 200)
             #expect(result.json["status"]?.string == "frozen")
@@ -80,7 +81,7 @@ struct CustomerReadTests {
             #expect(restriction["type"]?.string == "purchase_and_resources")
             #expect(restriction["reason"]?.string == "set-up")
             #expect(restriction["applied_by"]?["kind"]?.string == "partner")
-            #expect(restriction["applied_by"]?["id"]?.uuid == tenant.partner.id)
+            #expect(restriction["applied_by"]?["id"]?.uuid == tenant.partner.id.uuid)
             #expect(restriction["agreement_version"]?.string == "2024-01")
             let counts = try #require(result.json["resource_counts"])
             #expect(counts["total"]?.int == 5)
@@ -100,9 +101,9 @@ struct CustomerReadTests {
 
     @Test func resourcesShowBillingModeStateRetentionAndRelease() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
-            try await api.freeze(tenant.customer.id, by: tenant.partnerPrincipal)
-            try await api.release([tenant.customer.payPerUseIDs[0]])
+            let tenant = try await api.world.tenant()
+            try await api.world.freeze(tenant, as: tenant.partner.principal, reason: "set-up")
+            try await api.release([tenant.payPerUseIDs[0]])
 
             let result = try await api.call(.get, "/v1/customers/\(tenant.customer.id)/resources", as: tenant.customer.token)
             expectSuccess(result, 200)
@@ -110,13 +111,13 @@ struct CustomerReadTests {
             #expect(items.count == 5)
             for item in items {
                 let id = try #require(item["id"]?.uuid)
-                #expect(item["customer_id"]?.uuid == tenant.customer.id)
-                if tenant.customer.prepaidIDs.contains(id) {
+                #expect(item["customer_id"]?.uuid == tenant.customer.id.uuid)
+                if tenant.prepaidIDs.map(\.uuid).contains(id) {
                     #expect(item["billing_mode"]?.string == "prepaid")
                     #expect(item["state"]?.string == "active")
                     #expect(item["expires_at"]?.string != nil)
                     #expect(item["retention_until"] == nil)
-                } else if id == tenant.customer.payPerUseIDs[0] {
+                } else if id == tenant.payPerUseIDs[0].uuid {
                     #expect(item["state"]?.string == "released")
                     #expect(item["released_at"]?.string != nil)
                     #expect(item["retention_until"]?.string != nil)

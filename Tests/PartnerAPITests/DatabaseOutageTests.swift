@@ -29,9 +29,9 @@ struct DatabaseOutageTests {
 
     @Test func unreachableDatabaseIs503WithRetryAfterThenRecovers() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             // A key never used before: authentication itself needs the database.
-            let freshToken = try await api.key(.partner, tenant.partner.id)
+            let freshToken = try await api.world.newToken(for: tenant.partner)
             expectSuccess(try await api.call(.get, "/v1/customers", as: tenant.partner.token), 200)
 
             try Self.setReachable(false, api.database)
@@ -56,13 +56,13 @@ struct DatabaseOutageTests {
             // The same app, no restart: ready again, and the retried request does its work once.
             expectSuccess(try await api.call(.get, "/readyz"), 200)
             expectSuccess(try await api.call(.get, "/v1/customers", as: freshToken), 200)
-            #expect(try await api.customerStatus(tenant.customer.id) == "normal", "nothing happened during the outage")
+            #expect(try await api.client.customerStatus(tenant.customer.id) == "normal", "nothing happened during the outage")
             let retried = try await api.call(
                 .post, "/v1/customers/\(tenant.customer.id)/freeze", as: tenant.partner.token, json: FreezeTests.accepted,
                 headers: [.init("Idempotency-Key")!: "during-outage"])
             expectSuccess(retried, 200)
-            #expect(try await api.customerStatus(tenant.customer.id) == "frozen")
-            #expect(try await api.count("SELECT count(*) FROM orders") == 0)
+            #expect(try await api.client.customerStatus(tenant.customer.id) == "frozen")
+            #expect(try await api.client.int("SELECT count(*) FROM orders") == 0)
         }
     }
 }

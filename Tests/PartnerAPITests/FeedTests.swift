@@ -7,19 +7,19 @@ import Testing
 struct FeedTests {
     @Test func auditEventsOfAFreezeNewestFirstFilteredByCustomer() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
-            let other = try await api.makeCustomer(of: tenant.partner)
+            let tenant = try await api.world.tenant()
+            let other = try await api.world.customer(of: tenant)
             expectSuccess(try await api.call(
                 .post, "/v1/customers/\(tenant.customer.id)/freeze", as: tenant.partner.token, json: FreezeTests.accepted,
                 headers: [.init("X-Request-ID")!: "audit-check"]), 200)
             let result = try await api.call(.get, "/v1/audit-events?customer_id=\(tenant.customer.id)", as: tenant.partner.token)
             expectSuccess(result, 200)
             let items = try #require(result.json["items"]?.array)
-            #expect(items.allSatisfy { $0["customer_id"]?.uuid == tenant.customer.id })
+            #expect(items.allSatisfy { $0["customer_id"]?.uuid == tenant.customer.id.uuid })
             let newest = try #require(items.first)
             #expect(newest["action"]?.string == "customer.restricted")
             #expect(newest["actor"]?["kind"]?.string == "partner")
-            #expect(newest["actor"]?["id"]?.uuid == tenant.partner.id)
+            #expect(newest["actor"]?["id"]?.uuid == tenant.partner.id.uuid)
             #expect(newest["target_kind"]?.string == "customer")
             #expect(newest["reason"]?.string == "Budget exhausted")
             #expect(newest["request_id"]?.string == "audit-check")
@@ -27,7 +27,7 @@ struct FeedTests {
             #expect(newest["details"]?["agreement_version"]?.string == "2024-01")
             let ids = items.compactMap { $0["id"]?.int }
             #expect(ids == ids.sorted(by: >), "newest first")
-            #expect(!items.contains { $0["customer_id"]?.uuid == other.id })
+            #expect(!items.contains { $0["customer_id"]?.uuid == other.customerID.uuid })
 
             expectError(try await api.call(.get, "/v1/audit-events?customer_id=\(UUID())", as: tenant.partner.token), 404, "not_found")
             expectError(try await api.call(.get, "/v1/audit-events?customer_id=abc", as: tenant.partner.token), 422, "validation_failed")
@@ -36,8 +36,8 @@ struct FeedTests {
 
     @Test func auditEventsPage() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
-            let total = try await api.count("SELECT count(*) FROM audit_events WHERE distributor_id = $1", [tenant.distributor.id])
+            let tenant = try await api.world.tenant()
+            let total = try await api.client.int("SELECT count(*) FROM audit_events WHERE distributor_id = $1", [tenant.distributor.id])
             #expect(total >= 3)
             var seen: [Int] = []
             var cursor: String? = nil
@@ -60,7 +60,7 @@ struct FeedTests {
 
     @Test func eventsFeedInOrderResumingFromTheCursor() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             // The grant made at set-up is the partner's first event. The feed shows an event
             // once every older transaction in the cluster has ended, so readers poll.
             let first = try await api.poll(.get, "/v1/events", as: tenant.partner.token) { !($0.json["items"]?.array ?? []).isEmpty }
@@ -79,10 +79,10 @@ struct FeedTests {
             expectSuccess(next, 200)
             let items = try #require(next.json["items"]?.array)
             #expect(Set(items.compactMap { $0["type"]?.string }) == ["customer.restricted", "resources.frozen"])
-            #expect(items.allSatisfy { $0["customer_id"]?.uuid == tenant.customer.id })
+            #expect(items.allSatisfy { $0["customer_id"]?.uuid == tenant.customer.id.uuid })
             let frozen = try #require(items.first { $0["type"]?.string == "resources.frozen" })
             let resourceIDs = Set((frozen["data"]?["resource_ids"]?.array ?? []).compactMap(\.uuid))
-            #expect(resourceIDs == Set(tenant.customer.payPerUseIDs))
+            #expect(resourceIDs == Set(tenant.payPerUseIDs.map(\.uuid)))
             #expect(frozen["data"]?["retention_until"]?.string != nil)
             let ids = items.compactMap { $0["id"]?.int }
             #expect(ids == ids.sorted())

@@ -7,15 +7,15 @@ import Testing
 struct FreezePermissionTests {
     @Test func distributorListsItsPartnersWithTheirGrantState() async throws {
         try await withAPI { (api) async throws in
-            let distributor = try await api.makeDistributor()
-            let granted = try await api.makePartner(of: distributor, granted: true)
-            let plain = try await api.makePartner(of: distributor, granted: false)
+            let distributor = try await api.world.distributor()
+            let granted = try await api.world.partner(of: distributor, granted: true)
+            let plain = try await api.world.partner(of: distributor, granted: false)
             let result = try await api.call(.get, "/v1/partners", as: distributor.token)
             expectSuccess(result, 200)
             let items = try #require(result.json["items"]?.array)
-            #expect(Set(items.compactMap { $0["id"]?.uuid }) == [granted.id, plain.id])
-            let grantedItem = try #require(items.first { $0["id"]?.uuid == granted.id })
-            let plainItem = try #require(items.first { $0["id"]?.uuid == plain.id })
+            #expect(Set(items.compactMap { $0["id"]?.uuid }) == [granted.id.uuid, plain.id.uuid])
+            let grantedItem = try #require(items.first { $0["id"]?.uuid == granted.id.uuid })
+            let plainItem = try #require(items.first { $0["id"]?.uuid == plain.id.uuid })
             #expect(grantedItem["freeze_permission"]?["granted"]?.bool == true)
             #expect(grantedItem["freeze_permission"]?["granted_at"]?.string != nil)
             #expect(plainItem["freeze_permission"]?["granted"]?.bool == false)
@@ -26,9 +26,9 @@ struct FreezePermissionTests {
 
     @Test func partnerListPagesWithAnOpaqueCursor() async throws {
         try await withAPI { (api) async throws in
-            let distributor = try await api.makeDistributor()
+            let distributor = try await api.world.distributor()
             var made: Set<UUID> = []
-            for _ in 0..<3 { made.insert(try await api.makePartner(of: distributor, granted: false).id) }
+            for _ in 0..<3 { made.insert(try await api.world.partner(of: distributor, granted: false).id.uuid) }
             var seen: [UUID] = []
             var cursor: String? = nil
             var pages = 0
@@ -47,17 +47,17 @@ struct FreezePermissionTests {
 
     @Test func grantThenRevokeKeepsHistoryAuditAndEvents() async throws {
         try await withAPI { (api) async throws in
-            let distributor = try await api.makeDistributor()
-            let partner = try await api.makePartner(of: distributor, granted: false)
+            let distributor = try await api.world.distributor()
+            let partner = try await api.world.partner(of: distributor, granted: false)
             let path = "/v1/partners/\(partner.id)/freeze-permission"
 
             let granted = try await api.call(.put, path, as: distributor.token)
             expectSuccess(granted, 200)
             #expect(granted.json["granted"]?.bool == true)
             #expect(granted.json["current"]?["granted_by"]?["kind"]?.string == "distributor")
-            #expect(granted.json["current"]?["granted_by"]?["id"]?.uuid == distributor.id)
+            #expect(granted.json["current"]?["granted_by"]?["id"]?.uuid == distributor.id.uuid)
             #expect(granted.json["history"]?.array?.count == 1)
-            #expect(try await api.count(
+            #expect(try await api.client.int(
                 "SELECT count(*) FROM freeze_permission_grants WHERE partner_id = $1 AND revoked_at IS NULL", [partner.id]) == 1)
 
             // Granting again changes nothing.
@@ -71,7 +71,7 @@ struct FreezePermissionTests {
             #expect(revoked.json["current"] == nil)
             let history = try #require(revoked.json["history"]?.array)
             try #require(history.count == 1)
-            #expect(history[0]["revoked_by"]?["id"]?.uuid == distributor.id)
+            #expect(history[0]["revoked_by"]?["id"]?.uuid == distributor.id.uuid)
             #expect(history[0]["revoked_at"]?.string != nil)
 
             // Revoking again changes nothing.
@@ -79,11 +79,11 @@ struct FreezePermissionTests {
             expectSuccess(try await api.call(.delete, path, as: distributor.token), 200)
             #expect(try await api.snapshot() == afterRevoke)
 
-            #expect(try await api.count("""
+            #expect(try await api.client.int("""
                 SELECT count(*) FROM audit_events WHERE target_id = $1
                   AND action IN ('freeze_permission.granted', 'freeze_permission.revoked')
                 """, [partner.id]) == 2)
-            #expect(try await api.count(
+            #expect(try await api.client.int(
                 "SELECT count(*) FROM outbox_events WHERE type = 'grant.changed' AND data->>'partner_id' = $1", [partner.id.uuidString.lowercased()]) == 2)
 
             // A second grant starts a new entry: history newest first.
@@ -99,7 +99,7 @@ struct FreezePermissionTests {
 
     @Test func refusals() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant(granted: false)
+            let tenant = try await api.world.tenant(partnerHoldsGrant: false)
             let path = "/v1/partners/\(tenant.partner.id)/freeze-permission"
             let before = try await api.snapshot()
             expectError(try await api.call(.put, "/v1/partners/\(UUID())/freeze-permission", as: tenant.distributor.token), 404, "not_found")
@@ -115,7 +115,7 @@ struct FreezePermissionTests {
 
     @Test func aSuspendedDistributorCannotGrantOrRevoke() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant(granted: true)
+            let tenant = try await api.world.tenant(partnerHoldsGrant: true)
             _ = try await api.services.provisioning.updateDistributor(
                 id: tenant.distributor.id, status: .suspended, retentionSeconds: nil, context: api.operatorContext)
             let before = try await api.snapshot()
@@ -129,12 +129,12 @@ struct FreezePermissionTests {
     /// DESIGN §2: revoking does not lift restrictions in place; the distributor takes them over.
     @Test func revokingKeepsRestrictionsAndHandsThemToTheDistributor() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant(granted: true)
-            try await api.freeze(tenant.customer.id, by: tenant.partnerPrincipal)
+            let tenant = try await api.world.tenant(partnerHoldsGrant: true)
+            try await api.world.freeze(tenant, as: tenant.partner.principal, reason: "set-up")
             expectSuccess(try await api.call(
                 .delete, "/v1/partners/\(tenant.partner.id)/freeze-permission", as: tenant.distributor.token), 200)
-            #expect(try await api.customerStatus(tenant.customer.id) == "frozen")
-            #expect(try await api.resourceStates(tenant.customer.id)["pay_per_use.frozen"] == 3)
+            #expect(try await api.client.customerStatus(tenant.customer.id) == "frozen")
+            #expect(try await api.client.resourceStates(tenant.customer.id)["pay_per_use.frozen"] == 3)
 
             let unfreeze = #"{"reason":"taken over"}"#
             expectError(try await api.call(
@@ -142,7 +142,7 @@ struct FreezePermissionTests {
                         403, "permission_not_granted")
             expectSuccess(try await api.call(
                 .post, "/v1/customers/\(tenant.customer.id)/unfreeze", as: tenant.distributor.token, json: unfreeze), 200)
-            #expect(try await api.customerStatus(tenant.customer.id) == "normal")
+            #expect(try await api.client.customerStatus(tenant.customer.id) == "normal")
         }
     }
 }

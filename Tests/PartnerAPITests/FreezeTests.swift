@@ -10,12 +10,12 @@ struct FreezeTests {
 
     @Test func partnerWithGrantFreezesPayPerUseAndKeepsPrepaid() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let result = try await api.call(
                 .post, "/v1/customers/\(tenant.customer.id)/freeze", as: tenant.partner.token, json: Self.accepted,
                 headers: [.init("X-Request-ID")!: "freeze-req-1"])
             expectSuccess(result, 200)
-            #expect(result.json["customer_id"]?.uuid == tenant.customer.id)
+            #expect(result.json["customer_id"]?.uuid == tenant.customer.id.uuid)
             #expect(result.json["status"]?.string == "frozen")
             #expect(result.json["type"]?.string == "purchase_and_resources", "the default type")
             #expect(result.json["frozen_resources"]?.int == 3)
@@ -25,35 +25,35 @@ struct FreezeTests {
             let until = try Date(retentionUntil, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true))
             #expect(abs(until.timeIntervalSinceNow - 1_296_000) < 120, "15 days by default")
 
-            #expect(try await api.customerStatus(tenant.customer.id) == "frozen")
-            #expect(try await api.resourceStates(tenant.customer.id) == ["pay_per_use.frozen": 3, "prepaid.active": 2])
-            #expect(try await api.count("""
+            #expect(try await api.client.customerStatus(tenant.customer.id) == "frozen")
+            #expect(try await api.client.resourceStates(tenant.customer.id) == ["pay_per_use.frozen": 3, "prepaid.active": 2])
+            #expect(try await api.client.int("""
                 SELECT count(*) FROM resources WHERE customer_id = $1 AND state = 'frozen'
                   AND restriction_id = $2 AND retention_until IS NOT NULL AND frozen_at IS NOT NULL
                 """, [tenant.customer.id, restrictionID]) == 3)
-            #expect(try await api.text("""
+            #expect(try await api.client.string("""
                 SELECT concat_ws(':', type, reason, applied_by_kind, applied_by_id, agreement_version)
                 FROM restrictions WHERE id = $1 AND lifted_at IS NULL
                 """, [restrictionID]) == "purchase_and_resources:Budget exhausted:partner:\(tenant.partner.id.uuidString.lowercased()):2024-01")
             // Exactly one audit event, with the reason and the request id.
-            #expect(try await api.count("""
+            #expect(try await api.client.int("""
                 SELECT count(*) FROM audit_events WHERE customer_id = $1 AND action = 'customer.restricted'
                   AND reason = 'Budget exhausted' AND request_id = 'freeze-req-1' AND actor_id = $2
                 """, [tenant.customer.id, tenant.partner.id]) == 1)
-            #expect(try await api.count(
+            #expect(try await api.client.int(
                 "SELECT count(*) FROM audit_events WHERE customer_id = $1 AND action LIKE 'customer.%restricted'", [tenant.customer.id]) == 1)
             // Outbox: the restriction, and the frozen resources by id.
-            #expect(try await api.count(
+            #expect(try await api.client.int(
                 "SELECT count(*) FROM outbox_events WHERE customer_id = $1 AND type = 'customer.restricted'", [tenant.customer.id]) == 1)
-            let frozenIDs = try await api.text(
+            let frozenIDs = try await api.client.string(
                 "SELECT data->>'resource_ids' FROM outbox_events WHERE customer_id = $1 AND type = 'resources.frozen'", [tenant.customer.id])
-            for id in tenant.customer.payPerUseIDs { #expect(frozenIDs?.contains(id.uuidString.lowercased()) == true) }
+            for id in tenant.payPerUseIDs { #expect(frozenIDs?.contains(id.uuidString.lowercased()) == true) }
         }
     }
 
     @Test func purchaseOnlyRestrictionFreezesNothingAndNeedsNoAgreement() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let result = try await api.call(
                 .post, "/v1/customers/\(tenant.customer.id)/freeze", as: tenant.partner.token,
                 json: #"{"type":"purchase","reason":"Review"}"#)
@@ -62,22 +62,22 @@ struct FreezeTests {
             #expect(result.json["frozen_resources"]?.int == 0)
             #expect(result.json["retention_until"] == nil)
             #expect(result.json["agreement_version"] == nil)
-            #expect(try await api.customerStatus(tenant.customer.id) == "purchase_restricted")
-            #expect(try await api.resourceStates(tenant.customer.id) == ["pay_per_use.active": 3, "prepaid.active": 2])
+            #expect(try await api.client.customerStatus(tenant.customer.id) == "purchase_restricted")
+            #expect(try await api.client.resourceStates(tenant.customer.id) == ["pay_per_use.active": 3, "prepaid.active": 2])
         }
     }
 
     @Test func distributorFreezesForAPartnerWithoutGrantUsingItsRetention() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant(granted: false, retentionSeconds: 3600)
+            let tenant = try await api.world.tenant(retentionSeconds: 3600, partnerHoldsGrant: false)
             let result = try await api.call(
                 .post, "/v1/customers/\(tenant.customer.id)/freeze", as: tenant.distributor.token, json: Self.accepted)
             expectSuccess(result, 200)
-            #expect(try await api.count("""
+            #expect(try await api.client.int("""
                 SELECT count(*) FROM resources WHERE customer_id = $1 AND state = 'frozen'
                   AND retention_until BETWEEN frozen_at + interval '3599 seconds' AND frozen_at + interval '3601 seconds'
                 """, [tenant.customer.id]) == 3)
-            #expect(try await api.text(
+            #expect(try await api.client.string(
                 "SELECT applied_by_kind FROM restrictions WHERE customer_id = $1", [tenant.customer.id]) == "distributor")
         }
     }
@@ -94,7 +94,7 @@ struct FreezeTests {
     ])
     func badRequestsChangeNothing(_ refusal: Refusal) async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let before = try await api.snapshot()
             expectError(try await api.call(
                 .post, "/v1/customers/\(tenant.customer.id)/freeze", as: tenant.partner.token, json: refusal.body),
@@ -105,31 +105,31 @@ struct FreezeTests {
 
     @Test func aReasonOf256CharactersIsAccepted() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let reason = String(repeating: "é", count: 256)
             expectSuccess(try await api.call(
                 .post, "/v1/customers/\(tenant.customer.id)/freeze", as: tenant.partner.token,
                 json: json(["reason": "  \(reason)  ", "agreement_accepted": true])), 200)
-            #expect(try await api.text("SELECT reason FROM restrictions WHERE customer_id = $1", [tenant.customer.id]) == reason)
+            #expect(try await api.client.string("SELECT reason FROM restrictions WHERE customer_id = $1", [tenant.customer.id]) == reason)
         }
     }
 
     @Test func refusalsByStateAndAuthorityChangeNothing() async throws {
         try await withAPI { (api) async throws in
-            let granted = try await api.makeTenant(granted: true)
-            let ungranted = try await api.makeTenant(granted: false)
-            let restricted = try await api.makeCustomer(of: granted.partner)
-            try await api.freeze(restricted.id, by: granted.partnerPrincipal, type: .purchase)
+            let granted = try await api.world.tenant(partnerHoldsGrant: true)
+            let ungranted = try await api.world.tenant(partnerHoldsGrant: false)
+            let restricted = try await api.world.customer(of: granted)
+            try await api.world.freeze(restricted, as: granted.partner.principal, type: .purchase, reason: "set-up")
             let before = try await api.snapshot()
-            func freeze(_ customer: UUID, _ token: String) async throws -> APIResult {
+            func freeze(_ customer: CustomerID, _ token: String) async throws -> APIResult {
                 try await api.call(.post, "/v1/customers/\(customer)/freeze", as: token, json: Self.accepted)
             }
-            expectError(try await freeze(restricted.id, granted.partner.token), 409, "customer_already_restricted")
+            expectError(try await freeze(restricted.customerID, granted.partner.token), 409, "customer_already_restricted")
             expectError(try await freeze(ungranted.customer.id, ungranted.partner.token), 403, "permission_not_granted")
             expectError(try await freeze(granted.customer.id, granted.distributor.token), 403, "permission_held_by_partner")
             expectError(try await freeze(granted.customer.id, granted.customer.token), 403, "forbidden")
             expectError(try await freeze(granted.customer.id, api.operatorToken), 403, "forbidden")
-            expectError(try await freeze(UUID(), granted.partner.token), 404, "not_found")
+            expectError(try await freeze(.random(), granted.partner.token), 404, "not_found")
             expectError(try await api.call(.post, "/v1/customers/zzz/freeze", as: granted.partner.token, json: Self.accepted),
                         404, "not_found")
             #expect(try await api.snapshot() == before)
@@ -138,8 +138,8 @@ struct FreezeTests {
 
     @Test func suspendedActorsCannotFreeze() async throws {
         try await withAPI { (api) async throws in
-            let granted = try await api.makeTenant(granted: true)
-            let ungranted = try await api.makeTenant(granted: false)
+            let granted = try await api.world.tenant(partnerHoldsGrant: true)
+            let ungranted = try await api.world.tenant(partnerHoldsGrant: false)
             _ = try await api.services.provisioning.updatePartner(
                 id: granted.partner.id, status: .suspended, retentionSeconds: nil, context: api.operatorContext)
             _ = try await api.services.provisioning.updateDistributor(

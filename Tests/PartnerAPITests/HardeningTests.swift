@@ -13,7 +13,7 @@ struct HardeningTests {
 
     @Test func aKeyIsRevokedByItsOwnPrincipalAndStopsAtOnce() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let created = try await api.call(
                 .post, "/v1/api-keys", as: api.operatorToken,
                 json: json(["principal_kind": "partner", "principal_id": tenant.partner.id.uuidString]))
@@ -22,13 +22,13 @@ struct HardeningTests {
             let token = try #require(created.json["token"]?.string)
             expectSuccess(try await api.call(.get, "/v1/customers", as: token), 200)
             // Another tenant's principal cannot revoke it (and cannot tell it exists).
-            let other = try await api.makeTenant()
+            let other = try await api.world.tenant()
             expectError(try await api.call(.delete, "/v1/api-keys/\(keyID)", as: other.partner.token), 404, "not_found")
             let revoked = try await api.call(.delete, "/v1/api-keys/\(keyID)", as: token)
             expectSuccess(revoked, 200)
             #expect(revoked.json["id"]?.string == keyID)
             expectError(try await api.call(.get, "/v1/customers", as: token), 401, "unauthenticated")
-            #expect(try await api.count(
+            #expect(try await api.client.int(
                 "SELECT count(*) FROM audit_events WHERE action = 'api_key.revoked' AND target_id = $1", [UUID(uuidString: keyID)]) == 1)
             // Revoking twice: there is no active key of that id any more.
             expectError(try await api.call(.delete, "/v1/api-keys/\(keyID)", as: api.operatorToken), 404, "not_found")
@@ -37,7 +37,7 @@ struct HardeningTests {
 
     @Test func theOperatorRevokesAnyKey() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let keyID = try #require(try await api.services.apiKeys.authenticate(digest: APIKeys.digest(tenant.customer.token))?.keyID)
             expectSuccess(try await api.call(.delete, "/v1/api-keys/\(keyID)", as: api.operatorToken), 200)
             expectError(try await api.call(.get, "/v1/customers/\(tenant.customer.id)", as: tenant.customer.token), 401, "unauthenticated")
@@ -46,7 +46,7 @@ struct HardeningTests {
 
     @Test func anExpiredKeyAuthenticatesNothing() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let past = try await api.call(
                 .post, "/v1/api-keys", as: api.operatorToken,
                 json: json(["principal_kind": "customer", "principal_id": tenant.customer.id.uuidString, "expires_at": "2020-01-01T00:00:00Z"]))
@@ -68,8 +68,8 @@ struct HardeningTests {
     /// mutating call answers 403 `actor_suspended`.
     @Test func aSuspendedActorChangesNothing() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
-            let underSuspendedDistributor = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
+            let underSuspendedDistributor = try await api.world.tenant()
             _ = try await api.services.provisioning.updatePartner(
                 id: tenant.partner.id, status: .suspended, retentionSeconds: nil, context: api.operatorContext)
             _ = try await api.services.provisioning.updateDistributor(
@@ -83,7 +83,7 @@ struct HardeningTests {
                             403, "actor_suspended")
             }
             #expect(try await api.snapshot() == before)
-            #expect(try await api.count("SELECT count(*) FROM verification_codes") == 0)
+            #expect(try await api.client.int("SELECT count(*) FROM verification_codes") == 0)
         }
     }
 
@@ -109,7 +109,7 @@ struct HardeningTests {
     /// authenticated before goes on working.
     @Test func unknownKeysFromOneAddressAreLimited() async throws {
         try await withAPI(unknownKeysPerSecond: 1) { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             expectSuccess(try await api.call(.get, "/v1/customers/\(tenant.customer.id)", as: tenant.customer.token), 200)
             var answers: [Int] = []
             for _ in 0..<12 {
@@ -127,7 +127,7 @@ struct HardeningTests {
     /// token, which is stored nowhere, not even in the idempotency record.
     @Test func aReplayedKeyCreationDoesNotShowTheTokenAgain() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let body = #"{"principal_kind":"partner","principal_id":"\#(tenant.partner.id)"}"#
             let headers: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "new-key-1"]
             let first = try await api.call(.post, "/v1/api-keys", as: api.operatorToken, json: body, headers: headers)
@@ -138,8 +138,8 @@ struct HardeningTests {
             #expect(replay.json["id"] == first.json["id"])
             #expect(replay.json["prefix"] == first.json["prefix"])
             #expect(replay.json["token"] == nil)
-            #expect(try await api.count("SELECT count(*) FROM idempotency_keys WHERE response_body LIKE '%' || $1 || '%'", [token]) == 0)
-            #expect(try await api.count(
+            #expect(try await api.client.int("SELECT count(*) FROM idempotency_keys WHERE response_body LIKE '%' || $1 || '%'", [token]) == 0)
+            #expect(try await api.client.int(
                 "SELECT count(*) FROM api_keys WHERE id = $1", [UUID(uuidString: try #require(first.json["id"]?.string))]) == 1)
             expectSuccess(try await api.call(.get, "/v1/customers", as: token), 200)
         }
@@ -149,7 +149,7 @@ struct HardeningTests {
 
     @Test func turningCodesOffTakesASettingsCode() async throws {
         try await withAPI(codeResendInterval: 0) { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let token = tenant.partner.token
             expectSuccess(try await api.call(.patch, "/v1/settings", as: token, json: #"{"verification_code_required":true}"#), 200)
             let off = #"{"verification_code_required":false}"#
@@ -159,7 +159,7 @@ struct HardeningTests {
             expectError(try await api.call(.patch, "/v1/settings", as: token,
                                            json: json(["verification_code_required": false, "verification_code": freezeCode])),
                         422, "verification_code_invalid")
-            #expect(try await api.text("SELECT verification_code_required::text FROM partners WHERE id = $1", [tenant.partner.id]) == "true")
+            #expect(try await api.client.string("SELECT verification_code_required::text FROM partners WHERE id = $1", [tenant.partner.id]) == "true")
             let settingsCode = try #require(try await api.call(
                 .post, "/v1/verification-codes", as: token, json: #"{"purpose":"settings"}"#).json["code"]?.string)
             let turnedOff = try await api.call(.patch, "/v1/settings", as: token,
@@ -173,7 +173,7 @@ struct HardeningTests {
 
     @Test func codesAreCappedPerHourAndStoredUnderTheServerKey() async throws {
         try await withAPI(codeResendInterval: 0) { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             var last: (id: String, code: String)? = nil
             for _ in 0..<10 {
                 let issued = try await api.call(.post, "/v1/verification-codes", as: tenant.partner.token, json: #"{"purpose":"freeze"}"#)
@@ -197,8 +197,8 @@ struct HardeningTests {
 
     @Test func aKeyOverItsLimitGets429WhileAnotherKeyIsServed() async throws {
         try await withAPI(rateLimitPerSecond: 2) { (api) async throws in
-            let tenant = try await api.makeTenant()
-            let other = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
+            let other = try await api.world.tenant()
             var limited: APIResult? = nil
             for _ in 0..<10 {
                 let result = try await api.call(.get, "/v1/customers/\(tenant.customer.id)", as: tenant.customer.token)
@@ -218,7 +218,7 @@ struct HardeningTests {
 
     @Test func aRenewalPastTheYear9999IsRefused() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let provisioned = try await api.call(
                 .post, "/v1/customers/\(tenant.customer.id)/resources", as: api.operatorToken,
                 json: #"{"type":"rds.instance","billing_mode":"prepaid","expires_at":"9999-12-31T00:00:00Z"}"#)
@@ -235,7 +235,7 @@ struct HardeningTests {
 
     @Test func aSpecLargerThan16KiBIsRefused() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let before = try await api.snapshot()
             let big = json(["action": "buy", "resource": ["type": "vm", "billing_mode": "pay_per_use",
                                                           "spec": ["blob": String(repeating: "x", count: 17_000)]]])

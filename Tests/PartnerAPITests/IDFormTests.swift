@@ -9,7 +9,7 @@ struct IDFormTests {
     @Test(arguments: [true, false])
     func answersWriteIdsInLowercaseWhateverCaseTheRequestUsed(_ uppercasePath: Bool) async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let lower = tenant.customer.id.uuidString.lowercased()
             let pathID = uppercasePath ? lower.uppercased() : lower
             let buy = try await api.call(
@@ -25,7 +25,7 @@ struct IDFormTests {
                 #expect(ids.allSatisfy { $0 == $0.lowercased() }, "\(answer)")
             }
             let orderID = try #require(buy.json["order_id"]?.string)
-            let audited = try await api.text(
+            let audited = try await api.client.string(
                 "SELECT details->>'order_id' FROM audit_events WHERE action = 'order.buy' AND details->>'order_id' = lower($1)",
                 [orderID])
             #expect(audited == orderID, "the audit's details and the answer write the same string")

@@ -23,14 +23,14 @@ struct IdempotencyTests {
             #expect(replay.code == 201)
             #expect(replay.body == first.body)
             #expect(replay.headers[Self.replayedHeader] == "true")
-            #expect(try await api.count("SELECT count(*) FROM distributors WHERE name = 'Once'") == 1)
-            #expect(try await api.count("SELECT count(*) FROM audit_events WHERE action = 'distributor.created'") == 1)
+            #expect(try await api.client.int("SELECT count(*) FROM distributors WHERE name = 'Once'") == 1)
+            #expect(try await api.client.int("SELECT count(*) FROM audit_events WHERE action = 'distributor.created'") == 1)
         }
     }
 
     @Test func aReplayedFreezeFreezesOnce() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let path = "/v1/customers/\(tenant.customer.id)/freeze"
             let first = try await api.call(.post, path, as: tenant.partner.token, json: FreezeTests.accepted, headers: headers("f-1"))
             expectSuccess(first, 200)
@@ -39,28 +39,28 @@ struct IdempotencyTests {
             #expect(replay.code == 200, "not customer_already_restricted: the first answer again")
             #expect(replay.body == first.body)
             #expect(try await api.snapshot() == afterFirst)
-            #expect(try await api.count("SELECT count(*) FROM restrictions WHERE customer_id = $1", [tenant.customer.id]) == 1)
-            #expect(try await api.count(
+            #expect(try await api.client.int("SELECT count(*) FROM restrictions WHERE customer_id = $1", [tenant.customer.id]) == 1)
+            #expect(try await api.client.int(
                 "SELECT count(*) FROM outbox_events WHERE customer_id = $1 AND type = 'customer.restricted'", [tenant.customer.id]) == 1)
         }
     }
 
     @Test func aReplayedOrderBuysOnce() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let path = "/v1/customers/\(tenant.customer.id)/orders"
             let first = try await api.call(.post, path, as: tenant.customer.token, json: Route.order.bodyTemplate, headers: headers("buy-1"))
             expectSuccess(first, 201)
             let replay = try await api.call(.post, path, as: tenant.customer.token, json: Route.order.bodyTemplate, headers: headers("buy-1"))
             #expect(replay.body == first.body)
             #expect(replay.json["order_id"] == first.json["order_id"])
-            #expect(try await api.count("SELECT count(*) FROM orders WHERE customer_id = $1", [tenant.customer.id]) == 1)
+            #expect(try await api.client.int("SELECT count(*) FROM orders WHERE customer_id = $1", [tenant.customer.id]) == 1)
         }
     }
 
     @Test func theSameKeyWithAnotherBodyOrPathIsRefused() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             expectSuccess(try await api.call(
                 .post, "/v1/distributors", as: api.operatorToken, json: #"{"name":"First"}"#, headers: headers("k")), 201)
             let before = try await api.snapshot()
@@ -81,15 +81,15 @@ struct IdempotencyTests {
     /// A refusal is an answer too: the replay repeats it even after the state changed.
     @Test func aRefusalIsReplayedAsItWas() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let path = "/v1/customers/\(tenant.customer.id)/unfreeze"
             let refused = try await api.call(.post, path, as: tenant.partner.token, json: #"{"reason":"r"}"#, headers: headers("u-1"))
             expectError(refused, 409, "customer_not_restricted")
-            try await api.freeze(tenant.customer.id, by: tenant.partnerPrincipal)
+            try await api.world.freeze(tenant, as: tenant.partner.principal, reason: "set-up")
             let replay = try await api.call(.post, path, as: tenant.partner.token, json: #"{"reason":"r"}"#, headers: headers("u-1"))
             #expect(replay.code == 409)
             #expect(replay.body == refused.body)
-            #expect(try await api.customerStatus(tenant.customer.id) == "frozen")
+            #expect(try await api.client.customerStatus(tenant.customer.id) == "frozen")
         }
     }
 

@@ -18,7 +18,7 @@ struct LifecycleAPITests {
 
     @Test func everyPrincipalReadsThePoliciesAndOnlyTheOperatorSetsThem() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let list = try await api.call(.get, "/v1/retention-policies", as: tenant.customer.token)
             expectSuccess(list, 200)
             #expect(list.json["items"]?.array?.compactMap { $0["level"]?.string } == ["v0", "v1", "v2", "v3", "v4", "v5"])
@@ -59,7 +59,7 @@ struct LifecycleAPITests {
     /// `Idempotency-Key` and the verification-code setting on.
     @Test func thePreviewAnswersAndLeavesTheDatabaseByteForByteUnchanged() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             // A prepaid resource expiring in a day (grace 15 days by default: it runs out
             // within the 15-day retention only with a shorter grace), one in a year.
             try await api.client.query("""
@@ -67,7 +67,7 @@ struct LifecycleAPITests {
                 """)
             try await api.client.query(
                 "UPDATE resources SET expires_at = now() + CASE WHEN id = $2 THEN interval '1 day' ELSE interval '1 year' END WHERE customer_id = $1 AND billing_mode = 'prepaid'",
-                [tenant.customer.id, tenant.customer.prepaidIDs[0]])
+                [tenant.customer.id, tenant.prepaidIDs[0]])
             try await api.client.query("UPDATE resource_data SET size_bytes = 1000 WHERE customer_id = $1", [tenant.customer.id])
             _ = try await api.call(.patch, "/v1/settings", as: tenant.partner.token, json: #"{"verification_code_required":true}"#)
             let code = try await api.call(.post, "/v1/verification-codes", as: tenant.partner.token, json: #"{"purpose":"freeze"}"#)
@@ -81,7 +81,7 @@ struct LifecycleAPITests {
             #expect(preview.json["frozen_resources"]?.int == 3)
             #expect(preview.json["data_bytes_at_risk"]?.int == 3_000)
             #expect(preview.json["prepaid_expiring_total"]?.int == 1)
-            #expect(preview.json["prepaid_expiring"]?.array?.first?["resource_id"]?.uuid == tenant.customer.prepaidIDs[0])
+            #expect(preview.json["prepaid_expiring"]?.array?.first?["resource_id"]?.uuid == tenant.prepaidIDs[0].uuid)
             #expect(preview.json["retention_until"] != nil)
             try Self.expectDocumented(preview, "POST", "/v1/customers/{customer_id}/freeze")
             // A purchase restriction lifted in two hours: nothing frozen, nothing runs out.
@@ -93,8 +93,8 @@ struct LifecycleAPITests {
             #expect(short.json["prepaid_expiring_total"]?.int == 0)
             #expect(short.json["retention_until"] == nil)
             #expect(try await api.snapshot() == before)
-            #expect(try await api.count("SELECT count(*) FROM idempotency_keys") == 0)
-            #expect(try await api.count("SELECT count(*) FROM verification_codes WHERE consumed_at IS NULL AND failed_attempts = 0") == 1)
+            #expect(try await api.client.int("SELECT count(*) FROM idempotency_keys") == 0)
+            #expect(try await api.client.int("SELECT count(*) FROM verification_codes WHERE consumed_at IS NULL AND failed_attempts = 0") == 1)
             // The same key then does the freeze (it was not used up by the preview).
             let frozen = try await api.call(
                 .post, "/v1/customers/\(tenant.customer.id)/freeze", as: tenant.partner.token,
@@ -105,7 +105,7 @@ struct LifecycleAPITests {
             expectError(try await api.call(
                 .post, "/v1/customers/\(tenant.customer.id)/freeze", as: tenant.partner.token, json: #"{"dry_run":true}"#), 409,
                 "customer_already_restricted")
-            let other = try await api.makeTenant(granted: true)
+            let other = try await api.world.tenant(partnerHoldsGrant: true)
             expectError(try await api.call(
                 .post, "/v1/customers/\(other.customer.id)/freeze", as: other.distributor.token, json: #"{"dry_run":true}"#), 403,
                 "permission_held_by_partner")
@@ -118,7 +118,7 @@ struct LifecycleAPITests {
     /// for one must never get the change.
     @Test func dryRunElsewhereIsRefusedAndChangesNothing() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let before = try await api.snapshot()
             expectError(try await api.call(
                 .post, "/v1/customers/freeze", as: tenant.partner.token,
@@ -146,28 +146,28 @@ struct LifecycleAPITests {
     /// prepaid resources show their state, reason and grace in the documented shape.
     @Test func answersShowTheScheduledLiftAndTheLifecycle() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let liftAt = Self.iso(Date().addingTimeInterval(86_400))
             let frozen = try await api.call(
                 .post, "/v1/customers/freeze", as: tenant.partner.token,
                 json: #"{"customer_ids":["\#(tenant.customer.id)"],"type":"purchase","reason":"Budget","lift_at":"\#(liftAt)"}"#)
             expectSuccess(frozen, 200)
             let listed = try await api.call(.get, "/v1/customers", as: tenant.partner.token)
-            let row = try #require(listed.json["items"]?.array?.first { $0["id"]?.uuid == tenant.customer.id })
+            let row = try #require(listed.json["items"]?.array?.first { $0["id"]?.uuid == tenant.customer.id.uuid })
             #expect(row["active_restriction"]?["lift_at"]?.string.flatMap { try? Date($0, strategy: .iso8601) } != nil)
             try Self.expectDocumented(listed, "GET", "/v1/customers")
             try await api.client.query("UPDATE retention_policies SET prepaid_grace_seconds = 3600")
             try await api.client.query(
                 "UPDATE resources SET expires_at = now() - CASE WHEN id = $2 THEN interval '1 minute' ELSE interval '2 hours' END WHERE customer_id = $1 AND billing_mode = 'prepaid'",
-                [tenant.customer.id, tenant.customer.prepaidIDs[0]])
+                [tenant.customer.id, tenant.prepaidIDs[0]])
             _ = try await RetentionSweep(client: api.client).run(.init(warningWindow: 0))
             let resources = try await api.call(.get, "/v1/customers/\(tenant.customer.id)/resources", as: tenant.customer.token)
             expectSuccess(resources, 200)
             try Self.expectDocumented(resources, "GET", "/v1/customers/{customer_id}/resources")
             let prepaid = try #require(resources.json["items"]?.array?.filter { $0["billing_mode"]?.string == "prepaid" })
             let byID = Dictionary(uniqueKeysWithValues: prepaid.compactMap { item in item["id"]?.uuid.map { ($0, item) } })
-            let expired = try #require(byID[tenant.customer.prepaidIDs[0]])
-            let frozenForExpiry = try #require(byID[tenant.customer.prepaidIDs[1]])
+            let expired = try #require(byID[tenant.prepaidIDs[0].uuid])
+            let frozenForExpiry = try #require(byID[tenant.prepaidIDs[1].uuid])
             #expect(expired["state"]?.string == "expired")
             #expect(expired["grace_until"]?.string != nil && expired["frozen_reason"] == nil)
             #expect(frozenForExpiry["state"]?.string == "frozen")
@@ -178,10 +178,10 @@ struct LifecycleAPITests {
             try Self.expectDocumented(detail, "GET", "/v1/customers/{customer_id}")
             // Usage in grace is accepted; of the frozen one refused (423).
             expectSuccess(try await api.call(
-                .post, "/v1/customers/\(tenant.customer.id)/resources/\(tenant.customer.prepaidIDs[0])/usage", as: tenant.customer.token,
+                .post, "/v1/customers/\(tenant.customer.id)/resources/\(tenant.prepaidIDs[0])/usage", as: tenant.customer.token,
                 json: #"{"quantity":1}"#), 202)
             expectError(try await api.call(
-                .post, "/v1/customers/\(tenant.customer.id)/resources/\(tenant.customer.prepaidIDs[1])/usage", as: tenant.customer.token,
+                .post, "/v1/customers/\(tenant.customer.id)/resources/\(tenant.prepaidIDs[1])/usage", as: tenant.customer.token,
                 json: #"{"quantity":1}"#), 423, "resource_frozen")
         }
     }

@@ -150,9 +150,9 @@ struct MalformedInputTests {
     @Test(arguments: cases)
     func malformedInputIsA4xxWithACodeAndChangesNothing(_ input: Case) async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let ids = ["distributor_id": tenant.distributor.id.uuidString, "partner_id": tenant.partner.id.uuidString,
-                       "customer_id": tenant.customer.id.uuidString, "resource_id": tenant.customer.prepaidIDs[0].uuidString]
+                       "customer_id": tenant.customer.id.uuidString, "resource_id": tenant.prepaidIDs[0].uuidString]
             let token: String
             switch input.role {
             case .operator: token = api.operatorToken

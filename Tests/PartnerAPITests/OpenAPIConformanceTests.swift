@@ -126,12 +126,12 @@ struct OpenAPIConformanceTests {
             try await check(.get, resourcesTemplate, resourcesPath, as: partnerToken, expect: 200)
             try await check(.post, "/v1/customers/{customer_id}/orders", "/v1/customers/\(customerID)/orders", as: customerToken,
                             json: Route.order.bodyTemplate, expect: 409)
-            let frozenID = try #require(try await api.text(
+            let frozenID = try #require(try await api.client.string(
                 "SELECT id::text FROM resources WHERE customer_id = $1::uuid AND state = 'frozen' LIMIT 1", [customerID]))
             let usage = "/v1/customers/{customer_id}/resources/{resource_id}/usage"
             try await check(.post, usage, "/v1/customers/\(customerID)/resources/\(frozenID)/usage", as: customerToken,
                             json: #"{"quantity":1}"#, expect: 423)
-            try await api.release([UUID(uuidString: frozenID)!])
+            try await api.release([ResourceID(UUID(uuidString: frozenID)!)])
             try await check(.post, usage, "/v1/customers/\(customerID)/resources/\(frozenID)/usage", as: customerToken,
                             json: #"{"quantity":1}"#, expect: 410)
             try await check(.post, unfreeze, "/v1/customers/\(customerID)/unfreeze", as: partnerToken, json: #"{"reason":"ok"}"#, expect: 200)
@@ -150,7 +150,7 @@ struct OpenAPIConformanceTests {
                             json: #"{"action":"renew","resource_id":"\#(prepaidID)","term_months":3}"#, expect: 201)
             try await check(.post, orders, ordersPath, as: customerToken,
                             json: #"{"action":"change","resource_id":"\#(prepaidID)","spec":{"tier":"gold"}}"#, expect: 201)
-            let activeID = try #require(try await api.text(
+            let activeID = try #require(try await api.client.string(
                 "SELECT id::text FROM resources WHERE customer_id = $1::uuid AND state = 'active' AND billing_mode = 'pay_per_use' LIMIT 1",
                 [customerID]))
             try await check(.post, usage, "/v1/customers/\(customerID)/resources/\(activeID)/usage", as: customerToken,

@@ -45,7 +45,7 @@ struct OperationsTests {
     /// in `_seconds`; the domain counters count what the requests did.
     @Test func metricNamesFollowPrometheusConventionsAndCountTheDomain() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let customer = tenant.customer.id
             expectSuccess(try await api.call(
                 .post, "/v1/customers/\(customer)/freeze", as: tenant.partner.token, json: FreezeTests.accepted), 200)

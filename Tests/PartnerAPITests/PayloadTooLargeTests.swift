@@ -8,7 +8,7 @@ import Testing
 struct PayloadTooLargeTests {
     @Test func aBodyOverOneMebibyteIs413() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let padding = String(repeating: "x", count: 1 << 20)
             let before = try await api.snapshot()
             for (path, token) in [
@@ -29,7 +29,7 @@ struct PayloadTooLargeTests {
 
     @Test func aBodyOfExactlyOneMebibyteIsRead() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             // 1 MiB of valid JSON: the reason is too long, so the answer is about the content, not the size.
             let prefix = #"{"agreement_accepted":true,"reason":""#
             let suffix = #""}"#

@@ -10,7 +10,7 @@ import Testing
 struct PrincipalCacheTests {
     @Test func aLookupUnderWayAsTheKeyIsRevokedDoesNotCacheIt() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let token = tenant.partner.token
             let keyID = try #require(try await api.client.query(
                 "SELECT id FROM api_keys WHERE token_hash = $1", [APIKeys.digest(token)]).first?.decode(0, as: UUID.self))

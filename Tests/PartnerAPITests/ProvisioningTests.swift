@@ -16,8 +16,8 @@ struct ProvisioningTests {
             // No retention of its own: its customers' level policies decide (DESIGN §9).
             #expect(result.json["retention_seconds"] == nil)
             #expect(result.json["verification_code_required"]?.bool == false)
-            #expect(try await api.text("SELECT name FROM distributors WHERE id = $1", [id]) == "Northwind")
-            #expect(try await api.count(
+            #expect(try await api.client.string("SELECT name FROM distributors WHERE id = $1", [id]) == "Northwind")
+            #expect(try await api.client.int(
                 "SELECT count(*) FROM audit_events WHERE action = 'distributor.created' AND target_id = $1", [id]) == 1)
         }
     }
@@ -36,23 +36,23 @@ struct ProvisioningTests {
 
     @Test func updateDistributorChangesStatusAndRetention() async throws {
         try await withAPI { (api) async throws in
-            let distributor = try await api.makeDistributor()
+            let distributor = try await api.world.distributor()
             let result = try await api.call(
                 .patch, "/v1/distributors/\(distributor.id)", as: api.operatorToken,
                 json: #"{"status":"suspended","retention_seconds":3600}"#)
             expectSuccess(result, 200)
             #expect(result.json["status"]?.string == "suspended")
             #expect(result.json["retention_seconds"]?.int == 3600)
-            #expect(try await api.text("SELECT status || ':' || retention_seconds FROM distributors WHERE id = $1", [distributor.id])
+            #expect(try await api.client.string("SELECT status || ':' || retention_seconds FROM distributors WHERE id = $1", [distributor.id])
                 == "suspended:3600")
-            #expect(try await api.count(
+            #expect(try await api.client.int(
                 "SELECT count(*) FROM audit_events WHERE action = 'distributor.updated' AND target_id = $1", [distributor.id]) == 1)
         }
     }
 
     @Test func updateDistributorRefusals() async throws {
         try await withAPI { (api) async throws in
-            let distributor = try await api.makeDistributor()
+            let distributor = try await api.world.distributor()
             let before = try await api.snapshot()
             expectError(try await api.call(
                 .patch, "/v1/distributors/\(UUID())", as: api.operatorToken, json: #"{"status":"suspended"}"#), 404, "not_found")
@@ -69,14 +69,14 @@ struct ProvisioningTests {
 
     @Test func createPartnerUnderADistributor() async throws {
         try await withAPI { (api) async throws in
-            let distributor = try await api.makeDistributor()
+            let distributor = try await api.world.distributor()
             let result = try await api.call(
                 .post, "/v1/partners", as: api.operatorToken, json: json(["distributor_id": distributor.id.uuidString, "name": "Contoso"]))
             expectSuccess(result, 201)
             let id = try #require(result.json["id"]?.uuid)
-            #expect(result.json["distributor_id"]?.uuid == distributor.id)
+            #expect(result.json["distributor_id"]?.uuid == distributor.id.uuid)
             #expect(result.json["retention_seconds"] == nil, "absent: the distributor's period applies")
-            #expect(try await api.count("SELECT count(*) FROM partners WHERE id = $1 AND distributor_id = $2", [id, distributor.id]) == 1)
+            #expect(try await api.client.int("SELECT count(*) FROM partners WHERE id = $1 AND distributor_id = $2", [id, distributor.id]) == 1)
 
             let before = try await api.snapshot()
             expectError(try await api.call(
@@ -90,12 +90,12 @@ struct ProvisioningTests {
 
     @Test func updatePartnerSetsItsOwnRetention() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let result = try await api.call(
                 .patch, "/v1/partners/\(tenant.partner.id)", as: api.operatorToken, json: #"{"retention_seconds":120}"#)
             expectSuccess(result, 200)
             #expect(result.json["retention_seconds"]?.int == 120)
-            #expect(try await api.count("SELECT retention_seconds FROM partners WHERE id = $1", [tenant.partner.id]) == 120)
+            #expect(try await api.client.int("SELECT retention_seconds FROM partners WHERE id = $1", [tenant.partner.id]) == 120)
             let before = try await api.snapshot()
             expectError(try await api.call(
                 .patch, "/v1/partners/\(UUID())", as: api.operatorToken, json: #"{"retention_seconds":120}"#), 404, "not_found")
@@ -108,17 +108,17 @@ struct ProvisioningTests {
 
     @Test func createCustomerAnswersTheCustomerWithZeroCounts() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let result = try await api.call(
                 .post, "/v1/customers", as: api.operatorToken, json: json(["partner_id": tenant.partner.id.uuidString, "name": "Adatum"]))
             expectSuccess(result, 201)
             let id = try #require(result.json["id"]?.uuid)
             #expect(result.json["status"]?.string == "normal")
-            #expect(result.json["partner_id"]?.uuid == tenant.partner.id)
-            #expect(result.json["distributor_id"]?.uuid == tenant.distributor.id)
+            #expect(result.json["partner_id"]?.uuid == tenant.partner.id.uuid)
+            #expect(result.json["distributor_id"]?.uuid == tenant.distributor.id.uuid)
             #expect(result.json["resource_counts"]?["total"]?.int == 0)
             #expect(result.json["available_operations"]?.array == [])
-            #expect(try await api.customerStatus(id) == "normal")
+            #expect(try await api.client.customerStatus(CustomerID(id)) == "normal")
 
             let before = try await api.snapshot()
             expectError(try await api.call(
@@ -130,7 +130,7 @@ struct ProvisioningTests {
 
     @Test func provisionOneResourceOrManyInOneCall() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let customer = tenant.customer.id
             let one = try await api.call(
                 .post, "/v1/customers/\(customer)/resources", as: api.operatorToken,
@@ -138,8 +138,8 @@ struct ProvisioningTests {
             expectSuccess(one, 201)
             let id = try #require(one.json["id"]?.uuid)
             #expect(one.json["created"]?.int == 1)
-            #expect(try await api.text("SELECT expires_at::date::text FROM resources WHERE id = $1", [id]) == "2031-01-01")
-            #expect(try await api.count("SELECT size_bytes FROM resource_data WHERE resource_id = $1", [id]) == 2048)
+            #expect(try await api.client.string("SELECT expires_at::date::text FROM resources WHERE id = $1", [id]) == "2031-01-01")
+            #expect(try await api.client.int("SELECT size_bytes FROM resource_data WHERE resource_id = $1", [id]) == 2048)
 
             let many = try await api.call(
                 .post, "/v1/customers/\(customer)/resources", as: api.operatorToken,
@@ -147,7 +147,7 @@ struct ProvisioningTests {
             expectSuccess(many, 201)
             #expect(many.json["created"]?.int == 250)
             #expect(many.json["id"] == nil)
-            #expect(try await api.count(
+            #expect(try await api.client.int(
                 "SELECT count(*) FROM resources WHERE customer_id = $1 AND billing_mode = 'pay_per_use'", [customer]) == 253)
         }
     }
@@ -164,7 +164,7 @@ struct ProvisioningTests {
     ])
     func provisionResourcesRefusesBadInput(_ body: String) async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let before = try await api.snapshot()
             expectError(try await api.call(
                 .post, "/v1/customers/\(tenant.customer.id)/resources", as: api.operatorToken, json: body), 422, "validation_failed")
@@ -174,8 +174,8 @@ struct ProvisioningTests {
 
     @Test func provisionResourcesRefusesUnknownAndFrozenCustomers() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
-            try await api.freeze(tenant.customer.id, by: tenant.partnerPrincipal)
+            let tenant = try await api.world.tenant()
+            try await api.world.freeze(tenant, as: tenant.partner.principal, reason: "set-up")
             let before = try await api.snapshot()
             let body = #"{"type":"ecs","billing_mode":"pay_per_use"}"#
             expectError(try await api.call(.post, "/v1/customers/\(UUID())/resources", as: api.operatorToken, json: body),
@@ -188,7 +188,7 @@ struct ProvisioningTests {
 
     @Test func createAPIKeyReturnsAWorkingTokenStoredOnlyAsAHash() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let result = try await api.call(
                 .post, "/v1/api-keys", as: api.operatorToken,
                 json: json(["principal_kind": "customer", "principal_id": tenant.customer.id.uuidString]))
@@ -198,7 +198,7 @@ struct ProvisioningTests {
             #expect(result.json["principal_kind"]?.string == "customer")
             #expect(token.hasPrefix(result.json["prefix"]?.string ?? "-"))
             // Stored only as a hash.
-            #expect(try await api.count("SELECT count(*) FROM api_keys WHERE token_hash = sha256(convert_to($1, 'UTF8'))", [token]) == 1)
+            #expect(try await api.client.int("SELECT count(*) FROM api_keys WHERE token_hash = sha256(convert_to($1, 'UTF8'))", [token]) == 1)
             let own = try await api.call(.get, "/v1/customers/\(tenant.customer.id)", as: token)
             expectSuccess(own, 200)
         }

@@ -28,18 +28,18 @@ struct VerificationCodeTests {
 
     @Test func settingsAreReadAndChangedByTheCaller() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             let initial = try await api.call(.get, "/v1/settings", as: tenant.partner.token)
             expectSuccess(initial, 200)
             #expect(initial.json["verification_code_required"]?.bool == false)
             try await turnOn(api, tenant.partner.token)
             #expect(try await api.call(.get, "/v1/settings", as: tenant.partner.token).json["verification_code_required"]?.bool == true)
-            #expect(try await api.text(
+            #expect(try await api.client.string(
                 "SELECT verification_code_required::text FROM partners WHERE id = $1", [tenant.partner.id]) == "true")
             // Only the caller's own setting changed.
-            #expect(try await api.text(
+            #expect(try await api.client.string(
                 "SELECT verification_code_required::text FROM distributors WHERE id = $1", [tenant.distributor.id]) == "false")
-            #expect(try await api.count(
+            #expect(try await api.client.int(
                 "SELECT count(*) FROM audit_events WHERE action = 'settings.updated' AND actor_id = $1", [tenant.partner.id]) == 1)
 
             let before = try await api.snapshot()
@@ -52,8 +52,8 @@ struct VerificationCodeTests {
 
     @Test func freezeWithAnIssuedCodeThenTheCodeIsSpent() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
-            let second = try await api.makeCustomer(of: tenant.partner)
+            let tenant = try await api.world.tenant()
+            let second = try await api.world.customer(of: tenant)
             try await turnOn(api, tenant.partner.token)
             let before = try await api.snapshot()
             expectError(try await api.call(
@@ -72,27 +72,27 @@ struct VerificationCodeTests {
             let expiresAt = try #require(issued.json["expires_at"]?.string)
             let expiry = try Date(expiresAt, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true))
             #expect(abs(expiry.timeIntervalSinceNow - 300) < 60, "valid five minutes")
-            #expect(try await api.count(
+            #expect(try await api.client.int(
                 "SELECT count(*) FROM verification_codes WHERE principal_id = $1 AND position(convert_to($2, 'UTF8') in code_hash) = 0",
                 [tenant.partner.id, code]) == 1, "stored hashed")
 
             let frozen = try await api.call(
                 .post, "/v1/customers/\(tenant.customer.id)/freeze", as: tenant.partner.token, json: freezeBody(code))
             expectSuccess(frozen, 200)
-            #expect(try await api.customerStatus(tenant.customer.id) == "frozen")
+            #expect(try await api.client.customerStatus(tenant.customer.id) == "frozen")
 
             let afterFreeze = try await api.snapshot()
             expectError(try await api.call(
-                .post, "/v1/customers/\(second.id)/freeze", as: tenant.partner.token, json: freezeBody(code)),
+                .post, "/v1/customers/\(second.customerID)/freeze", as: tenant.partner.token, json: freezeBody(code)),
                         422, "verification_code_invalid")
             #expect(try await api.snapshot() == afterFreeze)
-            #expect(try await api.customerStatus(second.id) == "normal")
+            #expect(try await api.client.customerStatus(second.customerID) == "normal")
         }
     }
 
     @Test func aNewCodeIsRateLimitedForAFewSeconds() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             _ = try await issue(api, tenant.partner.token)
             expectError(try await api.call(.post, "/v1/verification-codes", as: tenant.partner.token, json: #"{"purpose":"freeze"}"#),
                         429, "rate_limited")
@@ -103,7 +103,7 @@ struct VerificationCodeTests {
 
     @Test func fiveWrongCodesLockTheCode() async throws {
         try await withAPI(codeResendInterval: 0) { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             try await turnOn(api, tenant.partner.token)
             let code = try await issue(api, tenant.partner.token)
             let wrong = code == "000000" ? "111111" : "000000"
@@ -126,7 +126,7 @@ struct VerificationCodeTests {
 
     @Test func aCodeIsForItsPurposeAndUnfreezeNeedsOneToo() async throws {
         try await withAPI(codeResendInterval: 0) { (api) async throws in
-            let tenant = try await api.makeTenant(granted: false)
+            let tenant = try await api.world.tenant(partnerHoldsGrant: false)
             try await turnOn(api, tenant.distributor.token)
             let unfreezeCode = try await issue(api, tenant.distributor.token, "unfreeze")
             expectError(try await api.call(
@@ -146,11 +146,11 @@ struct VerificationCodeTests {
 
     @Test func aBatchSpendsOneCode() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
-            let second = try await api.makeCustomer(of: tenant.partner)
+            let tenant = try await api.world.tenant()
+            let second = try await api.world.customer(of: tenant)
             try await turnOn(api, tenant.partner.token)
             let before = try await api.snapshot()
-            let ids = [tenant.customer.id.uuidString, second.id.uuidString]
+            let ids = [tenant.customer.id.uuidString, second.customerID.uuidString]
             expectError(try await api.call(
                 .post, "/v1/customers/freeze", as: tenant.partner.token,
                 json: json(["customer_ids": ids, "reason": "Budget", "agreement_accepted": true])), 422, "verification_code_required")
@@ -166,11 +166,11 @@ struct VerificationCodeTests {
 
     @Test func badCodeRequests() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             for body in ["{}", #"{"purpose":"delete"}"#, #"{"purpose":1}"#] {
                 expectError(try await api.call(.post, "/v1/verification-codes", as: tenant.partner.token, json: body), 422, "validation_failed")
             }
-            #expect(try await api.count("SELECT count(*) FROM verification_codes") == 0)
+            #expect(try await api.client.int("SELECT count(*) FROM verification_codes") == 0)
         }
     }
 }

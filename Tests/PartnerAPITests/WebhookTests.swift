@@ -4,6 +4,7 @@ import Logging
 import PartnerAPI
 @testable import PartnerCore
 import Postgres
+import TestSupport
 import Testing
 
 /// Webhooks (DESIGN §11): subscriptions through the API, and the delivery worker against a
@@ -72,8 +73,8 @@ struct WebhookTests {
 
     @Test func subscriptionsAreTheOwnersAndTheirSecretIsShownOnceAndStoredSealed() async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
-            let other = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
+            let other = try await api.world.tenant()
             let created = try await api.call(
                 .post, "/v1/webhooks", as: tenant.partner.token, json: #"{"url":"https://hooks.example.com/pc","event_types":["customer.restricted"]}"#,
                 headers: [.init("Idempotency-Key")!: "hook-1"])
@@ -88,9 +89,9 @@ struct WebhookTests {
                 headers: [.init("Idempotency-Key")!: "hook-1"])
             #expect(replay.json["id"]?.string == id && replay.json["secret"] == nil, "\(replay)")
             // Stored sealed: neither the secret nor its random part is in the row.
-            let sealed = try #require(try await api.text("SELECT encode(secret_sealed, 'escape') FROM webhook_subscriptions WHERE id = $1::uuid", [id]))
+            let sealed = try #require(try await api.client.string("SELECT encode(secret_sealed, 'escape') FROM webhook_subscriptions WHERE id = $1::uuid", [id]))
             #expect(!sealed.contains(String(secret.dropFirst(6))))
-            #expect(try await api.count("SELECT count(*)::int FROM idempotency_keys WHERE response_body LIKE '%' || $1 || '%'", [secret]) == 0)
+            #expect(try await api.client.int("SELECT count(*)::int FROM idempotency_keys WHERE response_body LIKE '%' || $1 || '%'", [secret]) == 0)
             // Listed without secrets, to the owner only.
             let list = try await api.call(.get, "/v1/webhooks", as: tenant.partner.token)
             #expect(list.json["items"]?.array?.count == 1 && list.json["items"]?[0]?["secret"] == nil, "\(list)")
@@ -101,10 +102,10 @@ struct WebhookTests {
             }
             expectError(try await api.call(.get, "/v1/webhooks", as: tenant.customer.token), 403, "forbidden")
             expectError(try await api.call(.post, "/v1/webhooks", as: api.operatorToken, json: #"{"url":"https://a.example"}"#), 403, "forbidden")
-            #expect(try await api.count("SELECT count(*)::int FROM audit_events WHERE action = 'webhook.created' AND target_id = $1::uuid", [id]) == 1)
+            #expect(try await api.client.int("SELECT count(*)::int FROM audit_events WHERE action = 'webhook.created' AND target_id = $1::uuid", [id]) == 1)
             expectSuccess(try await api.call(.delete, "/v1/webhooks/\(id)", as: tenant.partner.token), 200)
             expectError(try await api.call(.delete, "/v1/webhooks/\(id)", as: tenant.partner.token), 404, "not_found")
-            #expect(try await api.count("SELECT count(*)::int FROM audit_events WHERE action = 'webhook.deleted' AND target_id = $1::uuid", [id]) == 1)
+            #expect(try await api.client.int("SELECT count(*)::int FROM audit_events WHERE action = 'webhook.deleted' AND target_id = $1::uuid", [id]) == 1)
         }
     }
 
@@ -120,9 +121,9 @@ struct WebhookTests {
     ])
     func badSubscriptionsAreRefusedAndChangeNothing(_ body: String) async throws {
         try await withAPI { (api) async throws in
-            let tenant = try await api.makeTenant()
+            let tenant = try await api.world.tenant()
             expectError(try await api.call(.post, "/v1/webhooks", as: tenant.partner.token, json: body), 422, "validation_failed")
-            #expect(try await api.count("SELECT count(*)::int FROM webhook_subscriptions") == 0)
+            #expect(try await api.client.int("SELECT count(*)::int FROM webhook_subscriptions") == 0)
         }
     }
 
@@ -141,7 +142,7 @@ struct WebhookTests {
     @Test func eventsArriveSignedInFeedOrderAsTheFeedShowsThem() async throws {
         try await withAPI { (api) async throws in
             try await withWebhookReceiver { receiver, port in
-                let tenant = try await api.makeTenant()
+                let tenant = try await api.world.tenant()
                 let hook = try await Self.subscribe(api, tenant.partner.token, url: "http://127.0.0.1:\(port)/all")
                 let restricted = try await Self.subscribe(
                     api, tenant.distributor.token, url: "http://localhost:\(port)/restricted", types: ["customer.restricted"])
@@ -185,7 +186,7 @@ struct WebhookTests {
     @Test func failuresAreRetriedInOrderThenGivenUp() async throws {
         try await withAPI { (api) async throws in
             try await withWebhookReceiver { receiver, port in
-                let tenant = try await api.makeTenant()
+                let tenant = try await api.world.tenant()
                 let hook = try await Self.subscribe(
                     api, tenant.partner.token, url: "http://127.0.0.1:\(port)/flaky", types: ["customer.restricted", "customer.unrestricted"])
                 receiver.script("/flaky", [500, 503])
@@ -229,7 +230,7 @@ struct WebhookTests {
     @Test func concurrentWorkersNeverShareASubscription() async throws {
         try await withAPI { (api) async throws in
             try await withWebhookReceiver { receiver, port in
-                let tenant = try await api.makeTenant()
+                let tenant = try await api.world.tenant()
                 for path in ["/a", "/b", "/c"] {
                     _ = try await Self.subscribe(api, tenant.partner.token, url: "http://127.0.0.1:\(port)\(path)")
                     receiver.delay(path, .milliseconds(20))
@@ -259,7 +260,7 @@ struct WebhookTests {
     @Test func aHeldClaimKeepsWorkersOffAndAnExpiredOneIsTakenOver() async throws {
         try await withAPI { (api) async throws in
             try await withWebhookReceiver { receiver, port in
-                let tenant = try await api.makeTenant()
+                let tenant = try await api.world.tenant()
                 let hook = try await Self.subscribe(api, tenant.partner.token, url: "http://127.0.0.1:\(port)/x", types: ["customer.restricted"])
                 try await Self.freezeAndLift(api, tenant)
                 let delivery = Self.delivery(api)
@@ -275,7 +276,7 @@ struct WebhookTests {
                     "UPDATE webhook_subscriptions SET claimed_until = now() - interval '1 second' WHERE id = $1::uuid", [hook.id])
                 try await Self.deliver(delivery) { receiver.hits("/x").count >= 1 }
                 #expect(receiver.hits("/x").count == 1)
-                #expect(try await api.count(
+                #expect(try await api.client.int(
                     "SELECT count(*)::int FROM webhook_subscriptions WHERE id = $1::uuid AND claim_token IS NULL", [hook.id]) == 1)
             }
         }
@@ -335,7 +336,7 @@ struct WebhookTests {
             == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 3600, 3600])
         try await withAPI { (api) async throws in
             try await withWebhookReceiver { receiver, port in
-                let tenant = try await api.makeTenant()
+                let tenant = try await api.world.tenant()
                 let hook = try await Self.subscribe(
                     api, tenant.partner.token, url: "http://127.0.0.1:\(port)/down", types: ["customer.restricted", "customer.unrestricted"])
                 receiver.script("/down", Array(repeating: 500, count: 100))
@@ -383,7 +384,7 @@ struct WebhookTests {
     @Test func aDeletedSubscriptionStops() async throws {
         try await withAPI { (api) async throws in
             try await withWebhookReceiver { receiver, port in
-                let tenant = try await api.makeTenant()
+                let tenant = try await api.world.tenant()
                 let hook = try await Self.subscribe(api, tenant.partner.token, url: "http://127.0.0.1:\(port)/gone", types: ["customer.restricted"])
                 try await Self.freezeAndLift(api, tenant)
                 let delivery = Self.delivery(api)
@@ -407,7 +408,7 @@ struct WebhookTests {
     @Test func aStoppingWorkerGivesItsClaimBackAtOnce() async throws {
         try await withAPI { (api) async throws in
             try await withWebhookReceiver { receiver, port in
-                let tenant = try await api.makeTenant()
+                let tenant = try await api.world.tenant()
                 let hook = try await Self.subscribe(api, tenant.partner.token, url: "http://127.0.0.1:\(port)/stop", types: ["customer.restricted"])
                 try await Self.freezeAndLift(api, tenant)
                 _ = try await api.poll(.get, "/v1/events?limit=200", as: tenant.partner.token) {
@@ -417,7 +418,7 @@ struct WebhookTests {
                 let stopped = try await delivery.deliverNext(stopping: { true })
                 #expect(stopped?.delivered == 0)
                 #expect(receiver.hits("/stop").isEmpty)
-                #expect(try await api.count(
+                #expect(try await api.client.int(
                     "SELECT count(*)::int FROM webhook_subscriptions WHERE id = $1::uuid AND claim_token IS NULL AND next_attempt_at <= now()",
                     [hook.id]) == 1)
                 try await Self.deliver(delivery) { receiver.hits("/stop").count >= 1 }

@@ -96,20 +96,20 @@ struct AuditTests {
             _ = try await world.freeze(tenant)
             _ = try await world.freeze(other)
             let auditLog = world.services.auditLog
-            let partnerPage = try await auditLog.list(tenant.partner, customerID: nil, page: PageRequest(limit: 200))
+            let partnerPage = try await auditLog.list(tenant.partner.principal, customerID: nil, page: PageRequest(limit: 200))
             #expect(!partnerPage.items.isEmpty)
             #expect(partnerPage.items.allSatisfy { $0.customerId == nil || $0.customerId == tenant.customerID })
             #expect(partnerPage.items.contains { $0.action == "customer.restricted" })
             // Another tenant's customer is not_found, as everywhere else (invariant 7).
             let foreign = await #expect(throws: PartnerError.self) {
-                try await auditLog.list(tenant.distributor, customerID: other.customerID, page: PageRequest())
+                try await auditLog.list(tenant.distributor.principal, customerID: other.customerID, page: PageRequest())
             }
             #expect(foreign?.code == .notFound)
             // Paging walks the log newest first without gaps or repeats.
             var seen: [Int64] = []
             var cursor: String? = nil
             repeat {
-                let page = try await auditLog.list(tenant.distributor, customerID: nil, page: PageRequest(limit: 2, cursor: cursor))
+                let page = try await auditLog.list(tenant.distributor.principal, customerID: nil, page: PageRequest(limit: 2, cursor: cursor))
                 seen += page.items.map(\.id)
                 cursor = page.nextCursor
             } while cursor != nil

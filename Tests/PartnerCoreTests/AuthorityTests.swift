@@ -17,10 +17,10 @@ struct AuthorityTests {
             try await expectRefusal(.permissionNotGranted, client) { try await world.freeze(tenant) }
             try await expectRefusal(.permissionNotGranted, client) { try await world.freeze(tenant, type: .purchase) }
             // The distributor acts for its partners' customers itself.
-            _ = try await world.freeze(tenant, as: tenant.distributor)
+            _ = try await world.freeze(tenant, as: tenant.distributor.principal)
             try await expectRefusal(.permissionNotGranted, client) { try await world.unfreeze(tenant) }
             #expect(try await client.status(of: tenant) == "frozen")
-            _ = try await world.unfreeze(tenant, as: tenant.distributor)
+            _ = try await world.unfreeze(tenant, as: tenant.distributor.principal)
             try await assertInvariants(client)
         }
     }
@@ -29,9 +29,9 @@ struct AuthorityTests {
         try await withTestDatabase { (_, client) async throws in
             let world = try await World.build(client: client)
             let tenant = try await world.tenant(partnerHoldsGrant: true)
-            try await expectRefusal(.permissionHeldByPartner, client) { try await world.freeze(tenant, as: tenant.distributor) }
+            try await expectRefusal(.permissionHeldByPartner, client) { try await world.freeze(tenant, as: tenant.distributor.principal) }
             _ = try await world.freeze(tenant)
-            try await expectRefusal(.permissionHeldByPartner, client) { try await world.unfreeze(tenant, as: tenant.distributor) }
+            try await expectRefusal(.permissionHeldByPartner, client) { try await world.unfreeze(tenant, as: tenant.distributor.principal) }
             #expect(try await client.status(of: tenant) == "frozen")
             #expect(try await client.states(of: tenant, .payPerUse) == ["frozen": 3])
             try await assertInvariants(client)
@@ -56,12 +56,12 @@ struct AuthorityTests {
         try await withTestDatabase { (_, client) async throws in
             let world = try await World.build(client: client)
             let own = try await world.tenant(partnerHoldsGrant: false)
-            let granted = try await world.tenant(under: own.distributorID, partnerHoldsGrant: true)
+            let granted = try await world.tenant(under: own.distributor, partnerHoldsGrant: true)
             let frozen = try await world.customer(of: own)
-            _ = try await world.freeze(frozen, as: own.distributor)
+            _ = try await world.freeze(frozen, as: own.distributor.principal)
             try await world.suspend(distributor: own)
-            try await expectRefusal(.actorSuspended, client) { try await world.freeze(own, as: own.distributor) }
-            try await expectRefusal(.actorSuspended, client) { try await world.unfreeze(frozen, as: own.distributor) }
+            try await expectRefusal(.actorSuspended, client) { try await world.freeze(own, as: own.distributor.principal) }
+            try await expectRefusal(.actorSuspended, client) { try await world.unfreeze(frozen, as: own.distributor.principal) }
             // A partner under a suspended distributor is suspended with it.
             try await expectRefusal(.actorSuspended, client) { try await world.freeze(granted) }
             try await expectRefusal(.actorSuspended, client) {
@@ -78,12 +78,12 @@ struct AuthorityTests {
             let victim = try await world.tenant(partnerHoldsGrant: true)
             let frozenVictim = try await world.customer(of: victim)
             _ = try await world.freeze(frozenVictim)
-            let sibling = try await world.tenant(under: victim.distributorID, partnerHoldsGrant: true)
+            let sibling = try await world.tenant(under: victim.distributor, partnerHoldsGrant: true)
             let stranger = try await world.tenant(partnerHoldsGrant: false)
             let outsiders: [(String, Principal)] = [
-                ("another partner of the same distributor", sibling.partner),
-                ("another distributor", stranger.distributor),
-                ("another distributor's partner", stranger.partner),
+                ("another partner of the same distributor", sibling.partner.principal),
+                ("another distributor", stranger.distributor.principal),
+                ("another distributor's partner", stranger.partner.principal),
             ]
             for (_, principal) in outsiders {
                 for target in [victim, frozenVictim] {
@@ -98,7 +98,7 @@ struct AuthorityTests {
                     // Same answer as for an id that exists nowhere.
                     let missing = try await expectRefusal(.notFound, client) {
                         try await world.services.restrictions.freeze(
-                            customerID: UUID(), FreezeRequest(reason: "x", agreementAccepted: true), context: principal.context)
+                            customerID: .random(), FreezeRequest(reason: "x", agreementAccepted: true), context: principal.context)
                     }
                     #expect(error?.message == missing?.message)
                 }
@@ -107,7 +107,7 @@ struct AuthorityTests {
                 }
             }
             // Lists show nothing of the other tenant.
-            let seen = try await world.services.customers.list(stranger.distributor, status: nil, page: PageRequest(limit: 200))
+            let seen = try await world.services.customers.list(stranger.distributor.principal, status: nil, page: PageRequest(limit: 200))
             #expect(seen.items.map(\.id) == [stranger.customerID])
             // A customer sees itself only.
             try await expectRefusal(.notFound, client) {
@@ -116,7 +116,7 @@ struct AuthorityTests {
                     context: stranger.customer.context)
             }
             try await expectRefusal(.notFound, client) {
-                try await world.services.customers.get(stranger.customer, customerID: victim.customerID)
+                try await world.services.customers.get(stranger.customer.principal, customerID: victim.customerID)
             }
             // And another distributor cannot grant or revoke for this partner.
             try await expectRefusal(.notFound, client) {
@@ -132,12 +132,12 @@ struct AuthorityTests {
         try await withTestDatabase { (_, client) async throws in
             let world = try await World.build(client: client)
             let tenant = try await world.tenant(partnerHoldsGrant: false)
-            for principal in [tenant.customer, world.operatorContext.principal] {
+            for principal in [tenant.customer.principal, world.operatorContext.principal] {
                 try await expectRefusal(.forbidden, client) { try await world.freeze(tenant, as: principal) }
                 try await expectRefusal(.forbidden, client) { try await world.freeze(tenant, as: principal, type: .purchase) }
             }
-            _ = try await world.freeze(tenant, as: tenant.distributor)
-            for principal in [tenant.customer, world.operatorContext.principal] {
+            _ = try await world.freeze(tenant, as: tenant.distributor.principal)
+            for principal in [tenant.customer.principal, world.operatorContext.principal] {
                 try await expectRefusal(.forbidden, client) { try await world.unfreeze(tenant, as: principal) }
             }
             // A partner cannot hand out the permission itself.
@@ -154,15 +154,15 @@ struct AuthorityTests {
             let world = try await World.build(client: client)
             let tenant = try await world.tenant(partnerHoldsGrant: true)
             let customers = world.services.customers
-            #expect(try await customers.get(tenant.partner, customerID: tenant.customerID).availableOperations
+            #expect(try await customers.get(tenant.partner.principal, customerID: tenant.customerID).availableOperations
                 == [.restrictPurchaseAndFreezeResources, .restrictPurchase])
-            #expect(try await customers.get(tenant.distributor, customerID: tenant.customerID).availableOperations == [])
+            #expect(try await customers.get(tenant.distributor.principal, customerID: tenant.customerID).availableOperations == [])
             _ = try await world.freeze(tenant)
-            #expect(try await customers.get(tenant.partner, customerID: tenant.customerID).availableOperations
+            #expect(try await customers.get(tenant.partner.principal, customerID: tenant.customerID).availableOperations
                 == [.unrestrictPurchaseAndUnfreezeResources])
             _ = try await world.services.grants.revoke(partnerID: tenant.partnerID, context: tenant.distributor.context)
-            #expect(try await customers.get(tenant.partner, customerID: tenant.customerID).availableOperations == [])
-            #expect(try await customers.get(tenant.distributor, customerID: tenant.customerID).availableOperations
+            #expect(try await customers.get(tenant.partner.principal, customerID: tenant.customerID).availableOperations == [])
+            #expect(try await customers.get(tenant.distributor.principal, customerID: tenant.customerID).availableOperations
                 == [.unrestrictPurchaseAndUnfreezeResources])
         }
     }

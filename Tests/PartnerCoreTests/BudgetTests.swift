@@ -21,13 +21,13 @@ struct BudgetTests {
         try await world.services.budgets.set(
             customerID: tenant.customerID,
             BudgetRequest(amount: amount, period: period, onExhaustion: policy, agreementAccepted: agreement, verificationCode: code),
-            now: now, context: (principal ?? tenant.partner).context)
+            now: now, context: (principal ?? tenant.partner.principal).context)
     }
 
     /// `count` usage records of `quantity` on the resource, through record_usage (the
     /// statement the usage endpoint runs), in one statement (the call names `g`, so it runs
     /// once per row).
-    static func use(_ client: PostgresClient, _ tenant: Tenant, _ resourceID: UUID, quantity: String, count: Int = 1) async throws {
+    static func use(_ client: PostgresClient, _ tenant: Tenant, _ resourceID: ResourceID, quantity: String, count: Int = 1) async throws {
         let recorded = try await client.int(
             "SELECT count(*) FROM generate_series(1, $3) g, LATERAL record_usage($1, $2, $4::numeric + 0 * g) u WHERE u.recorded = 1",
             [tenant.customerID, resourceID, count, quantity])
@@ -35,7 +35,7 @@ struct BudgetTests {
     }
 
     static func budget(_ world: World, _ tenant: Tenant) async throws -> Budget {
-        try await world.services.budgets.get(tenant.partner, customerID: tenant.customerID)
+        try await world.services.budgets.get(tenant.partner.principal, customerID: tenant.customerID)
     }
 
     /// `percent → events` of the tenant's threshold alerts.
@@ -272,7 +272,7 @@ struct BudgetTests {
             let report = try await world.services.budgetSettlement.run()
             #expect(report.restricted == 1 && report.alerts == 3)
             #expect(try await Self.activeRestriction(client, tenant) == "budget system budget exhausted")
-            let customer = try await world.services.customers.get(tenant.partner, customerID: tenant.customerID)
+            let customer = try await world.services.customers.get(tenant.partner.principal, customerID: tenant.customerID)
             #expect(customer.status == .frozen)
             #expect(customer.activeRestriction?.origin == .budget)
             #expect(customer.activeRestriction?.appliedBy == ActorRef(kind: "system", id: nil))
@@ -460,12 +460,12 @@ struct BudgetTests {
                     return nil
                 } catch let error as PartnerError { return error.code.rawValue } catch { return "\(error)" }
             }
-            #expect(await code { try await Self.setBudget(world, granted, amount: "10", as: granted.distributor) } == "permission_held_by_partner")
+            #expect(await code { try await Self.setBudget(world, granted, amount: "10", as: granted.distributor.principal) } == "permission_held_by_partner")
             #expect(await code { try await Self.setBudget(world, ungranted, amount: "10") } == "permission_not_granted")
-            #expect(await code { try await Self.setBudget(world, granted, amount: "10", as: granted.customer) } == "forbidden")
-            #expect(await code { try await Self.setBudget(world, granted, amount: "10", as: other.partner) } == "not_found")
-            #expect(await code { _ = try await world.services.budgets.get(other.partner, customerID: granted.customerID) } == "not_found")
-            #expect(await code { _ = try await world.services.budgets.get(granted.customer, customerID: granted.customerID) } == "not_found")
+            #expect(await code { try await Self.setBudget(world, granted, amount: "10", as: granted.customer.principal) } == "forbidden")
+            #expect(await code { try await Self.setBudget(world, granted, amount: "10", as: other.partner.principal) } == "not_found")
+            #expect(await code { _ = try await world.services.budgets.get(other.partner.principal, customerID: granted.customerID) } == "not_found")
+            #expect(await code { _ = try await world.services.budgets.get(granted.customer.principal, customerID: granted.customerID) } == "not_found")
             #expect(await code {
                 try await Self.setBudget(world, granted, amount: "10", policy: .restrictPurchaseAndFreezeResources, agreement: false)
             } == "agreement_required")
@@ -474,9 +474,9 @@ struct BudgetTests {
             }
             #expect(try await client.int("SELECT count(*) FROM budgets") == 0)
             // The distributor sets it for a partner without the grant; the customer reads it.
-            try await Self.setBudget(world, ungranted, amount: "10", as: ungranted.distributor)
-            let own = try await world.services.budgets.get(ungranted.customer, customerID: ungranted.customerID)
-            #expect(own.amount == "10.00" && own.setBy == ActorRef(kind: "distributor", id: ungranted.distributorID))
+            try await Self.setBudget(world, ungranted, amount: "10", as: ungranted.distributor.principal)
+            let own = try await world.services.budgets.get(ungranted.customer.principal, customerID: ungranted.customerID)
+            #expect(own.amount == "10.00" && own.setBy == ActorRef(kind: "distributor", id: ungranted.distributorID.uuid))
             #expect(await code {
                 _ = try await world.services.budgets.remove(customerID: ungranted.customerID, verificationCode: nil, context: ungranted.customer.context)
             } == "forbidden")
@@ -484,11 +484,11 @@ struct BudgetTests {
             try await world.suspend(partner: granted)
             #expect(await code { try await Self.setBudget(world, granted, amount: "10") } == "actor_suspended")
             // The verification-code setting asks for a code of purpose budget.
-            try await world.requireCodes(for: other.partner)
+            try await world.requireCodes(for: other.partner.principal)
             #expect(await code { try await Self.setBudget(world, other, amount: "10") } == "verification_code_required")
-            let freezeCode = try #require(try await world.services.verificationCodes.issue(for: other.partner, purpose: .freeze).code)
+            let freezeCode = try #require(try await world.services.verificationCodes.issue(for: other.partner.principal, purpose: .freeze).code)
             #expect(await code { try await Self.setBudget(world, other, amount: "10", code: freezeCode) } == "verification_code_invalid")
-            let budgetCode = try #require(try await world.services.verificationCodes.issue(for: other.partner, purpose: .budget).code)
+            let budgetCode = try #require(try await world.services.verificationCodes.issue(for: other.partner.principal, purpose: .budget).code)
             #expect(await code { try await Self.setBudget(world, other, amount: "10", code: budgetCode) } == nil)
             #expect(try await client.string(
                 "SELECT actor_kind || ' ' || (details->>'amount') FROM audit_events WHERE customer_id = $1 AND action = 'budget.set'",

@@ -168,7 +168,7 @@ struct FreezeRulesTests {
         try await withTestDatabase { (_, client) async throws in
             let world = try await World.build(client: client)
             let tenant = try await world.tenant(payPerUse: 1, prepaid: 0)
-            var ids: [UUID] = []
+            var ids: [CustomerID] = []
             switch shape {
             case "none": ids = []
             case "eleven":
@@ -196,7 +196,7 @@ struct FreezeRulesTests {
             let alreadyRestricted = try await world.customer(of: first)
             _ = try await world.freeze(alreadyRestricted, type: .purchase)
             let foreign = try await world.tenant()
-            let missing = UUID()
+            let missing = CustomerID.random()
             let ids = [first.customerID, alreadyRestricted.customerID, foreign.customerID, missing, second.customerID]
             let outcomes = try await world.services.restrictions.freeze(
                 customerIDs: ids, FreezeRequest(reason: "unpaid", agreementAccepted: true), context: first.partner.context)

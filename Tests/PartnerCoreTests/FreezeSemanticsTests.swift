@@ -60,7 +60,7 @@ struct FreezeSemanticsTests {
             #expect(try restriction.decode(0, as: String.self) == "purchase_and_resources")
             #expect(try restriction.decode(1, as: String.self) == "unpaid invoices")
             #expect(try restriction.decode(2, as: String.self) == "partner")
-            #expect(try restriction.decode(3, as: UUID.self) == tenant.partnerID)
+            #expect(try restriction.decode(3, as: PartnerID.self) == tenant.partnerID)
             #expect(try restriction.decode(4, as: String.self) == "2024-01")
             // Exactly one audit event for the whole change.
             #expect(try await client.int("SELECT count(*) FROM audit_events") == auditBefore + 1)
@@ -68,9 +68,9 @@ struct FreezeSemanticsTests {
                 "SELECT actor_kind, actor_id, action, target_id, reason, request_id, details->>'frozen_resources', details->>'agreement_version' FROM audit_events ORDER BY id DESC LIMIT 1"
             ).single()
             #expect(try audit.decode(0, as: String.self) == "partner")
-            #expect(try audit.decode(1, as: UUID.self) == tenant.partnerID)
+            #expect(try audit.decode(1, as: PartnerID.self) == tenant.partnerID)
             #expect(try audit.decode(2, as: String.self) == "customer.restricted")
-            #expect(try audit.decode(3, as: UUID.self) == tenant.customerID)
+            #expect(try audit.decode(3, as: CustomerID.self) == tenant.customerID)
             #expect(try audit.decode(4, as: String.self) == "unpaid invoices")
             #expect(try audit.decode(5, as: String.self) == "test-partner")
             #expect(try audit.decode(6, as: String.self) == "5")
@@ -144,7 +144,7 @@ struct FreezeSemanticsTests {
             #expect(sweep.released == 2)
             let released = Set(try await client.query(
                 "SELECT id FROM resources WHERE customer_id = $1 AND state = 'released'", [tenant.customerID]
-            ).map { try $0.decode(0, as: UUID.self) })
+            ).map { try $0.decode(0, as: ResourceID.self) })
             #expect(released.count == 2)
 
             let result = try await world.unfreeze(tenant, reason: "paid")
@@ -185,10 +185,10 @@ struct FreezeSemanticsTests {
 
     /// The resource ids named by the customer's outbox events of `type`, checking that no id
     /// is named twice.
-    static func resourcesNamed(in type: String, _ tenant: Tenant, _ client: PostgresClient) async throws -> Set<UUID> {
+    static func resourcesNamed(in type: String, _ tenant: Tenant, _ client: PostgresClient) async throws -> Set<ResourceID> {
         let ids = try await client.query("""
             SELECT jsonb_array_elements_text(data->'resource_ids') FROM outbox_events WHERE customer_id = $1 AND type = $2
-            """, [tenant.customerID, type]).map { try $0.decode(0, as: UUID.self) }
+            """, [tenant.customerID, type]).map { try $0.decode(0, as: ResourceID.self) }
         #expect(ids.count == Set(ids).count, "an outbox event names a resource twice")
         return Set(ids)
     }

@@ -18,14 +18,14 @@ struct GrantTests {
             let first = try await grants.grant(partnerID: tenant.partnerID, context: context)
             #expect(first.granted)
             #expect(first.current?.grantedBy.kind == "distributor")
-            #expect(first.current?.grantedBy.id == tenant.distributorID)
+            #expect(first.current?.grantedBy.id == tenant.distributorID.uuid)
             let revoked = try await grants.revoke(partnerID: tenant.partnerID, context: context)
             #expect(!revoked.granted)
             #expect(revoked.history.count == 1)
             #expect(revoked.history[0].revokedBy?.kind == "distributor")
-            #expect(revoked.history[0].revokedBy?.id == tenant.distributorID)
+            #expect(revoked.history[0].revokedBy?.id == tenant.distributorID.uuid)
             _ = try await grants.grant(partnerID: tenant.partnerID, context: context)
-            let state = try await grants.permission(partnerID: tenant.partnerID, principal: tenant.partner)
+            let state = try await grants.permission(partnerID: tenant.partnerID, principal: tenant.partner.principal)
             #expect(state.granted)
             #expect(state.history.count == 2)
             #expect(try await client.int(
@@ -35,7 +35,7 @@ struct GrantTests {
                 [tenant.partnerID, tenant.distributorID]) == 1)
             #expect(try await client.int(
                 "SELECT count(*) FROM outbox_events WHERE partner_id = $1 AND type = 'grant.changed'", [tenant.partnerID]) == 3)
-            let listed = try await grants.partners(of: tenant.distributor, page: PageRequest())
+            let listed = try await grants.partners(of: tenant.distributor.principal, page: PageRequest())
             #expect(listed.items.map(\.id) == [tenant.partnerID])
             #expect(listed.items[0].freezePermission.granted)
             try await assertInvariants(client)
@@ -73,14 +73,14 @@ struct GrantTests {
                 "SELECT count(*) FROM restrictions WHERE customer_id = $1 AND lifted_at IS NULL AND id = $2",
                 [tenant.customerID, frozen.restrictionId]) == 1)
             try await expectRefusal(.permissionNotGranted, client) { try await world.unfreeze(tenant) }
-            let lifted = try await world.unfreeze(tenant, as: tenant.distributor)
+            let lifted = try await world.unfreeze(tenant, as: tenant.distributor.principal)
             #expect(lifted.unfrozenResources == 3)
             let restriction = try await client.query(
                 "SELECT applied_by_kind, lifted_by_kind, lifted_by_id FROM restrictions WHERE customer_id = $1 AND id = $2",
                 [tenant.customerID, frozen.restrictionId]).single()
             #expect(try restriction.decode(0, as: String.self) == "partner")
             #expect(try restriction.decode(1, as: String.self) == "distributor")
-            #expect(try restriction.decode(2, as: UUID.self) == tenant.distributorID)
+            #expect(try restriction.decode(2, as: DistributorID.self) == tenant.distributorID)
             try await assertInvariants(client)
         }
     }
@@ -94,9 +94,9 @@ struct GrantTests {
                 try await world.services.grants.grant(partnerID: tenant.partnerID, context: stranger.distributor.context)
             }
             try await expectRefusal(.notFound, client) {
-                try await world.services.grants.grant(partnerID: UUID(), context: tenant.distributor.context)
+                try await world.services.grants.grant(partnerID: .random(), context: tenant.distributor.context)
             }
-            for principal in [tenant.partner, tenant.customer, world.operatorContext.principal] {
+            for principal in [tenant.partner.principal, tenant.customer.principal, world.operatorContext.principal] {
                 try await expectRefusal(.forbidden, client) {
                     try await world.services.grants.grant(partnerID: tenant.partnerID, context: principal.context)
                 }

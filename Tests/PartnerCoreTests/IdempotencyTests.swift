@@ -21,7 +21,7 @@ struct IdempotencyTests {
         _ idempotency: Idempotency, _ tenant: Tenant, key: String, body: String
     ) async throws -> Idempotency.Claim {
         try await idempotency.claim(
-            tenant.partner, tenantID: tenant.customerID, key: key, requestHash: hash(body), render: render)
+            tenant.partner.principal, tenantID: tenant.customerID.uuid, key: key, requestHash: hash(body), render: render)
     }
 
     /// What the HTTP layer does around a freeze: claim, work (which stores the answer), or
@@ -53,7 +53,7 @@ struct IdempotencyTests {
                 [tenant.partnerID]).single()
             #expect(try stored.decode(0, as: Int.self) == 200)
             #expect(try stored.decode(1, as: String.self) == first.body)
-            #expect(try stored.decode(2, as: UUID.self) == tenant.customerID)
+            #expect(try stored.decode(2, as: CustomerID.self) == tenant.customerID)
             let afterFirst = try await DatabaseState.capture(client)
             let replay = try await Self.freezeOnce(world, tenant, key: "key-1", body: "unpaid")
             #expect(replay == first)
@@ -200,9 +200,9 @@ struct IdempotencyTests {
             let second = try await world.customer(of: tenant)
             let idempotency = Idempotency(client: client, waitLimit: .seconds(5), leaseSeconds: 0.2)
             let request = FreezeRequest(type: .purchaseAndResources, reason: "batch", agreementAccepted: true, verificationCode: nil)
-            func batch(_ ids: [UUID]) async throws -> [BatchOutcome<FreezeResult>] {
+            func batch(_ ids: [CustomerID]) async throws -> [BatchOutcome<FreezeResult>] {
                 switch try await idempotency.claim(
-                    tenant.partner, tenantID: tenant.partnerID, key: "batch", requestHash: Self.hash("b"), render: Self.render)
+                    tenant.partner.principal, tenantID: tenant.partnerID.uuid, key: "batch", requestHash: Self.hash("b"), render: Self.render)
                 {
                 case .replay: throw PartnerError(.internalError, "nothing was stored for the whole batch")
                 case .proceed(let claim):
@@ -262,7 +262,7 @@ struct IdempotencyTests {
             let request = FreezeRequest(type: .purchaseAndResources, reason: "batch", agreementAccepted: true, verificationCode: nil)
             func claimed() async throws -> IdempotentClaim {
                 guard case .proceed(let claim) = try await idempotency.claim(
-                    tenant.partner, tenantID: tenant.partnerID, key: "batch", requestHash: Self.hash("b"), render: Self.render)
+                    tenant.partner.principal, tenantID: tenant.partnerID.uuid, key: "batch", requestHash: Self.hash("b"), render: Self.render)
                 else { throw PartnerError(.internalError, "the claim must be taken") }
                 return claim
             }
@@ -303,7 +303,7 @@ struct IdempotencyTests {
         let request = FreezeRequest(type: .purchaseAndResources, reason: "batch", agreementAccepted: true, verificationCode: nil)
         func attempt() async throws -> (IdempotentClaim, [BatchOutcome<FreezeResult>]) {
             guard case .proceed(let claim) = try await idempotency.claim(
-                done.partner, tenantID: done.partnerID, key: "batch", requestHash: Self.hash("b"), render: Self.render)
+                done.partner.principal, tenantID: done.partnerID.uuid, key: "batch", requestHash: Self.hash("b"), render: Self.render)
             else { throw PartnerError(.internalError, "the claim must be taken") }
             var context = done.partner.context
             context.idempotency = claim

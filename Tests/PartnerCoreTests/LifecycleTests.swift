@@ -76,7 +76,7 @@ struct LifecycleTests {
             #expect(expired == 1)
             let afterExpiry = try await client.query(
                 "SELECT id, state, grace_until = expires_at + interval '600 seconds' FROM resources WHERE customer_id = $1 AND billing_mode = 'prepaid'",
-                [tenant.customerID]).map { (try $0.decode(0, as: UUID.self), try $0.decode(1, as: String.self), try $0.decode(2, as: Bool?.self)) }
+                [tenant.customerID]).map { (try $0.decode(0, as: ResourceID.self), try $0.decode(1, as: String.self), try $0.decode(2, as: Bool?.self)) }
             #expect(Set(afterExpiry.map { "\($0.0 == prepaid[1]) \($0.1) \($0.2.map(String.init) ?? "nil")" }) == ["true expired true", "false active nil"])
             // The other one expires too, at its own deadline.
             let second: Int = try connection.withTransaction { connection in
@@ -195,7 +195,7 @@ struct LifecycleTests {
             #expect(try await Self.prepaidStates(client, tenant) == ["active": 2])
             let expiredID = try await client.query(
                 "SELECT id FROM resources WHERE customer_id = $1 AND billing_mode = 'prepaid' AND expires_at < now()", [tenant.customerID]
-            ).single().decode(0, as: UUID.self)
+            ).single().decode(0, as: ResourceID.self)
             try await expectRefusal(.purchaseRestricted, client) {
                 try await world.services.purchases.order(
                     customerID: tenant.customerID, .renew(resourceID: expiredID, termMonths: 1), context: tenant.customer.context)
@@ -228,9 +228,9 @@ struct LifecycleTests {
             _ = try await RetentionSweep(client: client).run(.init(warningWindow: 0))
             let rows = try await client.query(
                 "SELECT id, state, expires_at FROM resources WHERE customer_id = $1 ORDER BY expires_at", [tenant.customerID])
-            let frozenID: UUID = try rows[0].decode(0)
+            let frozenID: ResourceID = try rows[0].decode(0)
             let frozenExpiry: Date = try rows[0].decode(2)
-            let expiredID: UUID = try rows[1].decode(0)
+            let expiredID: ResourceID = try rows[1].decode(0)
             #expect(try rows.map { try $0.decode(1, as: String.self) } == ["frozen", "expired"])
             let purchases = world.services.purchases
             let context = tenant.customer.context
@@ -316,7 +316,7 @@ struct LifecycleTests {
                 customerID: tenant.customerID, FreezeRequest(reason: "unpaid", agreementAccepted: true, liftAt: liftAt),
                 context: tenant.partner.context)
             #expect(frozen.liftAt == liftAt)
-            let customer = try await world.services.customers.get(tenant.partner, customerID: tenant.customerID)
+            let customer = try await world.services.customers.get(tenant.partner.principal, customerID: tenant.customerID)
             #expect(abs(customer.activeRestriction!.liftAt!.timeIntervalSince(liftAt)) < 0.001)
             #expect(try await RetentionSweep(client: client).run(.init(warningWindow: 0)).lifted == 0)
             try await Self.makeLiftDue(client, tenant)
@@ -387,17 +387,17 @@ struct LifecycleTests {
             let tenant = try await world.tenant(payPerUse: 4, prepaid: 1, dataBytes: 500)
             try await Self.setPolicy(world, .v0, grace: 86_400, retention: 86_400)
             try await Self.prepaid(world, tenant, expiresAt: Date().addingTimeInterval(86_400), count: 2)
-            try await world.requireCodes(for: tenant.partner)
-            _ = try await world.services.verificationCodes.issue(for: tenant.partner, purpose: .freeze)
+            try await world.requireCodes(for: tenant.partner.principal)
+            _ = try await world.services.verificationCodes.issue(for: tenant.partner.principal, purpose: .freeze)
             let before = try await DatabaseState.capture(client, includingCodes: true)
             let preview = try await world.services.restrictions.preview(
-                customerID: tenant.customerID, type: nil, liftAt: nil, principal: tenant.partner)
+                customerID: tenant.customerID, type: nil, liftAt: nil, principal: tenant.partner.principal)
             #expect(preview.frozenResources == 4)
             #expect(preview.dataBytesAtRisk == 2_000)
             #expect(preview.prepaidExpiringTotal == 2)
             #expect(preview.prepaidExpiring.allSatisfy { abs($0.graceUntil.timeIntervalSince($0.expiresAt) - 86_400) < 0.001 })
             let lifted = try await world.services.restrictions.preview(
-                customerID: tenant.customerID, type: .purchase, liftAt: Date().addingTimeInterval(3_600), principal: tenant.partner)
+                customerID: tenant.customerID, type: .purchase, liftAt: Date().addingTimeInterval(3_600), principal: tenant.partner.principal)
             #expect(lifted.frozenResources == 0 && lifted.prepaidExpiringTotal == 0 && lifted.retentionUntil == nil)
             #expect(try await DatabaseState.capture(client, includingCodes: true) == before)
         }

@@ -37,7 +37,7 @@ struct OutboxFeedTests {
             var cursor: String?
             // One event a page: every page boundary sits between two transactions.
             while true {
-                let page = try await outbox.feed(tenant.distributor, page: try PageRequest(limit: 1, cursor: cursor))
+                let page = try await outbox.feed(tenant.distributor.principal, page: try PageRequest(limit: 1, cursor: cursor))
                 guard let event = page.items.first else { break }
                 types.append(event.type)
                 cursor = page.nextCursor
@@ -61,7 +61,7 @@ struct OutboxFeedTests {
             group.addTask {
                 // Another partner of the same distributor: its grant changes are in the
                 // distributor's feed, and the freezing partner keeps its own grant.
-                let other = try await world.tenant(under: first.distributorID, payPerUse: 0, prepaid: 0)
+                let other = try await world.tenant(under: first.distributor, payPerUse: 0, prepaid: 0)
                 for _ in 0..<8 {
                     _ = try await world.services.grants.revoke(partnerID: other.partnerID, context: other.distributor.context)
                     _ = try await world.services.grants.grant(partnerID: other.partnerID, context: other.distributor.context)
@@ -80,7 +80,7 @@ struct OutboxFeedTests {
             var tenants = [first]
             for _ in 1..<16 { tenants.append(try await world.customer(of: first, payPerUse: 2, prepaid: 0)) }
             let outbox = Outbox(client: client)
-            var (seen, cursor) = try await Self.drain(outbox, first.distributor, from: nil, limit: 200)
+            var (seen, cursor) = try await Self.drain(outbox, first.distributor.principal, from: nil, limit: 200)
             let finished = Finished()
             let writers = Task {
                 do { try await Self.write(world, tenants, first) } catch {
@@ -90,7 +90,7 @@ struct OutboxFeedTests {
                 await finished.set()
             }
             while true {
-                let page = try await outbox.feed(first.distributor, page: try PageRequest(limit: 7, cursor: cursor))
+                let page = try await outbox.feed(first.distributor.principal, page: try PageRequest(limit: 7, cursor: cursor))
                 seen += page.items.map(\.id)
                 cursor = page.nextCursor
                 if page.items.isEmpty, await finished.value { break }
@@ -103,7 +103,7 @@ struct OutboxFeedTests {
             // a while, so the rest is polled for up to 30 s.
             let deadline = ContinuousClock.now.advanced(by: .seconds(30))
             while !stored.isSubset(of: Set(seen)), ContinuousClock.now < deadline {
-                let (more, next) = try await Self.drain(outbox, first.distributor, from: cursor, limit: 200)
+                let (more, next) = try await Self.drain(outbox, first.distributor.principal, from: cursor, limit: 200)
                 seen += more
                 cursor = next
                 if more.isEmpty { try await Task.sleep(for: .milliseconds(100)) }

@@ -40,19 +40,19 @@ struct PagingTests {
             for position in ["not-a-uuid", "1; DROP TABLE customers", "99999999999999999999"] {
                 let page = try PageRequest(cursor: Self.forged(position))
                 try await expectRefusal(.validationFailed, client) {
-                    try await services.customers.list(tenant.partner, status: nil, page: page)
+                    try await services.customers.list(tenant.partner.principal, status: nil, page: page)
                 }
                 try await expectRefusal(.validationFailed, client) {
-                    try await services.resources.list(tenant.partner, customerID: tenant.customerID, state: nil, page: page)
+                    try await services.resources.list(tenant.partner.principal, customerID: tenant.customerID, state: nil, page: page)
                 }
                 try await expectRefusal(.validationFailed, client) {
-                    try await services.auditLog.list(tenant.partner, customerID: nil, page: page)
+                    try await services.auditLog.list(tenant.partner.principal, customerID: nil, page: page)
                 }
                 try await expectRefusal(.validationFailed, client) {
-                    try await services.outbox.feed(tenant.partner, page: page)
+                    try await services.outbox.feed(tenant.partner.principal, page: page)
                 }
                 try await expectRefusal(.validationFailed, client) {
-                    try await services.grants.partners(of: tenant.distributor, page: page)
+                    try await services.grants.partners(of: tenant.distributor.principal, page: page)
                 }
             }
         }
@@ -62,18 +62,19 @@ struct PagingTests {
         try await withTestDatabase { (_, client) async throws in
             let world = try await World.build(client: client)
             let tenant = try await world.tenant(payPerUse: 0, prepaid: 0)
-            var all = [tenant.customerID]
-            for _ in 0..<4 { all.append(try await world.customer(of: tenant, payPerUse: 0, prepaid: 0).customerID) }
-            _ = try await world.freeze(Tenant(distributorID: tenant.distributorID, partnerID: tenant.partnerID, customerID: all[2]))
-            var seen: [UUID] = []
+            var customers = [tenant]
+            for _ in 0..<4 { customers.append(try await world.customer(of: tenant, payPerUse: 0, prepaid: 0)) }
+            let all = customers.map(\.customerID)
+            _ = try await world.freeze(customers[2])
+            var seen: [CustomerID] = []
             var cursor: String? = nil
             repeat {
-                let page = try await world.services.customers.list(tenant.partner, status: nil, page: PageRequest(limit: 2, cursor: cursor))
+                let page = try await world.services.customers.list(tenant.partner.principal, status: nil, page: PageRequest(limit: 2, cursor: cursor))
                 seen += page.items.map(\.id)
                 cursor = page.nextCursor
             } while cursor != nil
             #expect(seen == all.sorted { $0.uuidString.lowercased() < $1.uuidString.lowercased() })
-            let frozen = try await world.services.customers.list(tenant.partner, status: .frozen, page: PageRequest())
+            let frozen = try await world.services.customers.list(tenant.partner.principal, status: .frozen, page: PageRequest())
             #expect(frozen.items.map(\.id) == [all[2]])
             #expect(frozen.items[0].activeRestriction?.type == .purchaseAndResources)
         }

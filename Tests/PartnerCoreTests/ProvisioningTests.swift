@@ -74,10 +74,10 @@ struct ProvisioningTests {
             }
             try await expectRefusal(.notFound, client) {
                 try await provisioning.createResources(
-                    customerID: UUID(), ResourceProvisioning(type: "ecs", billingMode: .payPerUse), context: context)
+                    customerID: .random(), ResourceProvisioning(type: "ecs", billingMode: .payPerUse), context: context)
             }
             try await expectRefusal(.notFound, client) {
-                try await provisioning.createCustomer(partnerID: UUID(), name: "C", context: context)
+                try await provisioning.createCustomer(partnerID: .random(), name: "C", context: context)
             }
         }
     }
@@ -88,7 +88,7 @@ struct ProvisioningTests {
             let world = try await World.build(client: client)
             let tenant = try await world.tenant()
             let keys = world.services.apiKeys
-            let created = try await keys.create(kind: .customer, principalID: tenant.customerID, context: world.operatorContext)
+            let created = try await keys.create(kind: .customer, principalID: tenant.customerID.uuid, context: world.operatorContext)
             #expect(created.token.hasPrefix("pc_") && created.token.count >= 40)
             let stored = try await client.query(
                 "SELECT token_hash = sha256(convert_to($2, 'UTF8')), prefix FROM api_keys WHERE id = $1", [created.id, created.token]
@@ -97,7 +97,7 @@ struct ProvisioningTests {
             #expect(try stored.decode(1, as: String.self) == String(created.token.prefix(10)))
             #expect(try await client.int("SELECT count(*) FROM api_keys k WHERE k::text LIKE '%' || $1 || '%'", [created.token]) == 0)
             let principal = try #require(try await keys.authenticate(token: created.token))
-            #expect(principal == tenant.customer)
+            #expect(principal == tenant.customer.principal)
             #expect(try await keys.authenticate(token: created.token + "x") == nil)
             try await keys.revoke(keyID: created.id, context: world.operatorContext)
             #expect(try await keys.authenticate(token: created.token) == nil)
@@ -114,15 +114,15 @@ struct ProvisioningTests {
             let world = try await World.build(client: client)
             let tenant = try await world.tenant()
             let settings = world.services.settings
-            #expect(try await settings.get(tenant.partner).verificationCodeRequired == false)
+            #expect(try await settings.get(tenant.partner.principal).verificationCodeRequired == false)
             _ = try await settings.update(verificationCodeRequired: true, context: tenant.partner.context)
-            #expect(try await settings.get(tenant.partner).verificationCodeRequired)
-            #expect(try await settings.get(tenant.distributor).verificationCodeRequired == false)
+            #expect(try await settings.get(tenant.partner.principal).verificationCodeRequired)
+            #expect(try await settings.get(tenant.distributor.principal).verificationCodeRequired == false)
             #expect(try await client.int(
                 "SELECT count(*) FROM partners WHERE id = $1 AND verification_code_required", [tenant.partnerID]) == 1)
             #expect(try await client.int(
                 "SELECT count(*) FROM audit_events WHERE action = 'settings.updated' AND target_id = $1", [tenant.partnerID]) == 1)
-            for principal in [tenant.customer, world.operatorContext.principal] {
+            for principal in [tenant.customer.principal, world.operatorContext.principal] {
                 try await expectRefusal(.forbidden, client) {
                     try await settings.update(verificationCodeRequired: true, context: principal.context)
                 }

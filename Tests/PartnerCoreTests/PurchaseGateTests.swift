@@ -20,7 +20,7 @@ struct PurchaseGateTests {
         case .change: request = .change(resourceID: try await world.resourceIDs(tenant, .prepaid)[0], spec: .object(["cpu": .number(4)]))
         }
         return try await world.services.purchases.order(
-            customerID: tenant.customerID, request, context: (principal ?? tenant.customer).context)
+            customerID: tenant.customerID, request, context: (principal ?? tenant.customer.principal).context)
     }
 
     @Test(arguments: Action.allCases)
@@ -34,7 +34,7 @@ struct PurchaseGateTests {
             let result = try await Self.order(action, world, tenant)
             let order = try await client.query(
                 "SELECT action, resource_id FROM orders WHERE customer_id = $1 AND id = $2", [tenant.customerID, result.orderId]).single()
-            #expect(try order.decode(1, as: UUID.self) == result.resourceId)
+            #expect(try order.decode(1, as: ResourceID.self) == result.resourceId)
             let resource = try await client.query(
                 "SELECT billing_mode, state, expires_at::text, spec::text, (SELECT count(*) FROM resource_data d WHERE d.customer_id = r.customer_id AND d.resource_id = r.id) FROM resources r WHERE customer_id = $1 AND id = $2",
                 [tenant.customerID, result.resourceId]).single()
@@ -129,10 +129,10 @@ struct PurchaseGateTests {
             let world = try await World.build(client: client)
             let tenant = try await world.tenant()
             let other = try await world.tenant()
-            for principal in [tenant.partner, tenant.distributor, world.operatorContext.principal] {
+            for principal in [tenant.partner.principal, tenant.distributor.principal, world.operatorContext.principal] {
                 try await expectRefusal(.forbidden, client) { try await Self.order(.buyPayPerUse, world, tenant, as: principal) }
             }
-            try await expectRefusal(.notFound, client) { try await Self.order(.buyPayPerUse, world, tenant, as: other.customer) }
+            try await expectRefusal(.notFound, client) { try await Self.order(.buyPayPerUse, world, tenant, as: other.customer.principal) }
             // Another customer's resource under one's own id is not found either.
             let foreignResource = try await world.resourceIDs(other, .prepaid)[0]
             try await expectRefusal(.notFound, client) {
@@ -238,7 +238,7 @@ struct PurchaseGateTests {
             let tenant = try await world.tenant()
             let payPerUse = try await world.resourceIDs(tenant, .payPerUse)[0]
             let prepaid = try await world.resourceIDs(tenant, .prepaid)[0]
-            func use(_ resource: UUID) async throws -> UsageResult {
+            func use(_ resource: ResourceID) async throws -> UsageResult {
                 try await world.services.purchases.recordUsage(
                     customerID: tenant.customerID, resourceID: resource, quantity: 1.5, context: tenant.customer.context)
             }

@@ -168,7 +168,7 @@ struct RaceTests {
             var froze = 0
             var refused = 0
             for trial in 0..<40 {
-                let tenant = try await world.tenant(under: distributor.distributorID, partnerHoldsGrant: true, payPerUse: 2, prepaid: 1)
+                let tenant = try await world.tenant(under: distributor.distributor, partnerHoldsGrant: true, payPerUse: 2, prepaid: 1)
                 async let freeze = Outcome { _ = try await world.freeze(tenant) }
                 async let revoke = Outcome {
                     _ = try await world.services.grants.revoke(partnerID: tenant.partnerID, context: tenant.distributor.context)
@@ -186,7 +186,7 @@ struct RaceTests {
                     let row = try #require(restriction.first, "trial \(trial): the freeze succeeded but left no restriction")
                     #expect(try row.decode(1, as: Bool.self), "trial \(trial): the freeze committed after the revoke")
                     // The distributor has taken the restriction over.
-                    _ = try await world.unfreeze(tenant, as: tenant.distributor)
+                    _ = try await world.unfreeze(tenant, as: tenant.distributor.principal)
                 case .refused(let code):
                     refused += 1
                     #expect(code == "permission_not_granted")

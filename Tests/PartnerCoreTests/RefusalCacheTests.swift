@@ -100,7 +100,7 @@ struct RefusalCacheTests {
     /// A refusal read before an unfreeze committed, and answered after it, is not kept.
     @Test func aRefusalThatRacedAnUnfreezeIsNotRemembered() {
         let cache = RefusalCache(lifetime: .seconds(60))
-        let customer = UUID.random()
+        let customer = CustomerID.random()
         let (before, ticket) = cache.refusal(customerID: customer)
         #expect(before == nil)
         cache.forget(customerIDs: [customer])
@@ -110,13 +110,13 @@ struct RefusalCacheTests {
         let (_, fresh) = cache.refusal(customerID: customer)
         cache.remember(.purchases, customerID: customer, ticket: fresh)
         #expect(cache.refusal(customerID: customer).0 == .purchases)
-        #expect(cache.refusal(customerID: customer, resourceID: UUID.random()).0 == nil)
+        #expect(cache.refusal(customerID: customer, resourceID: .random()).0 == nil)
     }
 
     @Test func aRefusalExpiresWithItsLifetimeOrValidityAndAZeroLifetimeKeepsNothing() async throws {
         let cache = RefusalCache(lifetime: .milliseconds(50))
-        let customer = UUID.random()
-        let resource = UUID.random()
+        let customer = CustomerID.random()
+        let resource = ResourceID.random()
         cache.remember(.usage(.frozen), customerID: customer, resourceID: resource, ticket: cache.refusal(customerID: customer).1)
         #expect(cache.refusal(customerID: customer, resourceID: resource).0 == .usage(.frozen))
         try await Task.sleep(for: .milliseconds(80))

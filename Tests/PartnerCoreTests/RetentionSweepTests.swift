@@ -178,7 +178,7 @@ struct RetentionSweepTests {
                 SELECT m.resource_id::uuid, count(*)
                 FROM outbox_events e, jsonb_array_elements_text(e.data->'resource_ids') m(resource_id)
                 WHERE e.type = 'resource.retention_expiring' GROUP BY m.resource_id
-                """).map { (try $0.decode(0, as: UUID.self), try $0.decode(1, as: Int.self)) }
+                """).map { (try $0.decode(0, as: ResourceID.self), try $0.decode(1, as: Int.self)) }
             #expect(Set(mentions.map(\.0)) == Set(try await world.resourceIDs(soon, .payPerUse)))
             #expect(mentions.allSatisfy { $0.1 == 1 })
             #expect(try await client.int(
@@ -271,7 +271,7 @@ struct RetentionSweepTests {
             #expect(result.notRecoverableResourceIds.count == 4)
             #expect(Set(result.notRecoverableResourceIds) == Set(try await client.query(
                 "SELECT id FROM resources WHERE customer_id = $1 AND state = 'released'", [tenant.customerID]
-            ).map { try $0.decode(0, as: UUID.self) }))
+            ).map { try $0.decode(0, as: ResourceID.self) }))
             #expect(try await client.int("""
                 SELECT count(*) FROM audit_events WHERE action = 'customer.unrestricted' AND customer_id = $1
                   AND (details->>'released_resources')::int = 4 AND (details->>'unfrozen_resources')::int = 6

@@ -11,7 +11,7 @@ struct RowLevelSecurityTests {
     static let tables = ["customers", "restrictions", "resources", "resource_data", "orders", "usage_records", "audit_events", "outbox_events"]
 
     /// Rows of `table` visible to a transaction of the application role naming `kind`/`id`.
-    static func visible(_ app: PostgresClient, _ table: String, _ kind: String?, _ id: UUID?) async throws -> Int {
+    static func visible(_ app: PostgresClient, _ table: String, _ kind: String?, _ id: (any PostgresEncodable)?) async throws -> Int {
         try await app.withTransaction { connection in
             if let kind { try connection.query("SELECT name_tenant($1, $2)", [kind, id]) }
             return try connection.query("SELECT count(*) FROM \(table)").single().decode(0, as: Int.self)
@@ -65,7 +65,7 @@ struct RowLevelSecurityTests {
                 return try connection.query("SELECT count(*) FROM resources").single().decode(0, as: Int.self)
             }
             #expect(narrowed > 0)
-            for (kind, id) in [("customer", other.customerID), ("partner", other.partnerID), ("all", nil as UUID?)] {
+            for (kind, id) in [("customer", other.customerID.uuid), ("partner", other.partnerID.uuid), ("all", nil as UUID?)] {
                 await #expect(throws: PostgresError.self, "\(kind)") {
                     try await app.withTransaction { connection in
                         try connection.query("SELECT name_tenant('partner', $1)", [tenant.partnerID])

@@ -13,7 +13,7 @@ struct VerificationCodeTests {
     static func setUp(_ client: PostgresClient, resendInterval: TimeInterval = 0) async throws -> (World, Tenant) {
         let world = try await World.build(client: client, codeResendInterval: resendInterval)
         let tenant = try await world.tenant(partnerHoldsGrant: true)
-        try await world.requireCodes(for: tenant.partner)
+        try await world.requireCodes(for: tenant.partner.principal)
         return (world, tenant)
     }
 
@@ -41,10 +41,10 @@ struct VerificationCodeTests {
             }
             // The distributor's own setting governs the distributor.
             let own = try await world.tenant(partnerHoldsGrant: false)
-            try await world.requireCodes(for: own.distributor)
-            try await expectRefusal(.verificationCodeRequired, client) { try await world.freeze(own, as: own.distributor) }
-            let code = try await Self.issue(world, own.distributor)
-            _ = try await world.freeze(own, as: own.distributor, code: code)
+            try await world.requireCodes(for: own.distributor.principal)
+            try await expectRefusal(.verificationCodeRequired, client) { try await world.freeze(own, as: own.distributor.principal) }
+            let code = try await Self.issue(world, own.distributor.principal)
+            _ = try await world.freeze(own, as: own.distributor.principal, code: code)
             #expect(try await client.status(of: own) == "frozen")
         }
     }
@@ -53,7 +53,7 @@ struct VerificationCodeTests {
         try await withTestDatabase { (_, client) async throws in
             let (world, tenant) = try await Self.setUp(client)
             let second = try await world.customer(of: tenant)
-            let code = try await Self.issue(world, tenant.partner)
+            let code = try await Self.issue(world, tenant.partner.principal)
             #expect(code.count == 6 && code.allSatisfy(\.isNumber))
             _ = try await world.freeze(tenant, code: code)
             #expect(try await client.status(of: tenant) == "frozen")
@@ -67,7 +67,7 @@ struct VerificationCodeTests {
     @Test func codesAreStoredOnlyAsAHash() async throws {
         try await withTestDatabase { (_, client) async throws in
             let (world, tenant) = try await Self.setUp(client)
-            let code = try await Self.issue(world, tenant.partner)
+            let code = try await Self.issue(world, tenant.partner.principal)
             let row = try await client.query(
                 "SELECT length(code_hash), position(convert_to($2, 'UTF8') IN code_hash), expires_at - created_at FROM verification_codes WHERE principal_id = $1",
                 [tenant.partnerID, code]).single()
@@ -80,11 +80,11 @@ struct VerificationCodeTests {
     @Test func aCodeIsBoundToItsPurpose() async throws {
         try await withTestDatabase { (_, client) async throws in
             let (world, tenant) = try await Self.setUp(client)
-            let freezeCode = try await Self.issue(world, tenant.partner, .freeze)
+            let freezeCode = try await Self.issue(world, tenant.partner.principal, .freeze)
             _ = try await world.freeze(tenant, code: freezeCode)
             // No unfreeze code was requested yet.
             try await expectRefusal(.verificationCodeInvalid, client) { try await world.unfreeze(tenant, code: freezeCode) }
-            let unfreezeCode = try await Self.issue(world, tenant.partner, .unfreeze)
+            let unfreezeCode = try await Self.issue(world, tenant.partner.principal, .unfreeze)
             _ = try await world.unfreeze(tenant, code: unfreezeCode)
             #expect(try await client.status(of: tenant) == "normal")
         }
@@ -94,18 +94,18 @@ struct VerificationCodeTests {
     @Test func aWrongCodeCountsAnAttemptAndChangesNothingElse() async throws {
         try await withTestDatabase { (_, client) async throws in
             let (world, tenant) = try await Self.setUp(client)
-            let code = try await Self.issue(world, tenant.partner)
+            let code = try await Self.issue(world, tenant.partner.principal)
             for attempt in 1...2 {
                 try await expectRefusal(.verificationCodeInvalid, client, includingCodes: false) {
                     try await world.freeze(tenant, code: Self.wrong(code))
                 }
-                #expect(try await Self.failedAttempts(client, tenant.partner) == attempt)
+                #expect(try await Self.failedAttempts(client, tenant.partner.principal) == attempt)
             }
             // Not six digits counts too.
             try await expectRefusal(.verificationCodeInvalid, client, includingCodes: false) {
                 try await world.freeze(tenant, code: "12345a")
             }
-            #expect(try await Self.failedAttempts(client, tenant.partner) == 3)
+            #expect(try await Self.failedAttempts(client, tenant.partner.principal) == 3)
             _ = try await world.freeze(tenant, code: code)
             #expect(try await client.status(of: tenant) == "frozen")
         }
@@ -114,13 +114,13 @@ struct VerificationCodeTests {
     @Test func fiveWrongTriesLockTheCode() async throws {
         try await withTestDatabase { (_, client) async throws in
             let (world, tenant) = try await Self.setUp(client)
-            let code = try await Self.issue(world, tenant.partner)
+            let code = try await Self.issue(world, tenant.partner.principal)
             for _ in 1...5 {
                 try await expectRefusal(.verificationCodeInvalid, client, includingCodes: false) {
                     try await world.freeze(tenant, code: Self.wrong(code))
                 }
             }
-            #expect(try await Self.failedAttempts(client, tenant.partner) == 5)
+            #expect(try await Self.failedAttempts(client, tenant.partner.principal) == 5)
             // Now even the right code is refused, and trying again changes nothing.
             try await expectRefusal(.verificationCodeLocked, client) { try await world.freeze(tenant, code: code) }
             try await expectRefusal(.verificationCodeLocked, client) {
@@ -130,8 +130,8 @@ struct VerificationCodeTests {
             }
             #expect(try await client.status(of: tenant) == "normal")
             // A new code unlocks.
-            let fresh = try await Self.issue(world, tenant.partner)
-            #expect(try await Self.failedAttempts(client, tenant.partner) == 0)
+            let fresh = try await Self.issue(world, tenant.partner.principal)
+            #expect(try await Self.failedAttempts(client, tenant.partner.principal) == 0)
             _ = try await world.freeze(tenant, code: fresh)
             #expect(try await client.status(of: tenant) == "frozen")
         }
@@ -140,8 +140,8 @@ struct VerificationCodeTests {
     @Test func theNewestCodeReplacesOlderOnes() async throws {
         try await withTestDatabase { (_, client) async throws in
             let (world, tenant) = try await Self.setUp(client, resendInterval: 0)
-            let older = try await Self.issue(world, tenant.partner)
-            let newer = try await Self.issue(world, tenant.partner)
+            let older = try await Self.issue(world, tenant.partner.principal)
+            let newer = try await Self.issue(world, tenant.partner.principal)
             #expect(try await client.int("SELECT count(*) FROM verification_codes WHERE principal_id = $1", [tenant.partnerID]) == 1)
             if older != newer {
                 try await expectRefusal(.verificationCodeInvalid, client, includingCodes: false) {
@@ -156,7 +156,7 @@ struct VerificationCodeTests {
     @Test func anExpiredCodeIsRefused() async throws {
         try await withTestDatabase { (_, client) async throws in
             let (world, tenant) = try await Self.setUp(client)
-            let code = try await Self.issue(world, tenant.partner)
+            let code = try await Self.issue(world, tenant.partner.principal)
             // Five minutes pass.
             try await client.query(
                 "UPDATE verification_codes SET expires_at = now() - interval '1 second' WHERE principal_id = $1", [tenant.partnerID])
@@ -175,23 +175,23 @@ struct VerificationCodeTests {
     @Test func reissuingWithinTheResendIntervalIsRateLimited() async throws {
         try await withTestDatabase { (_, client) async throws in
             let (world, tenant) = try await Self.setUp(client, resendInterval: 10)
-            let code = try await Self.issue(world, tenant.partner)
+            let code = try await Self.issue(world, tenant.partner.principal)
             try await expectRefusal(.rateLimited, client) {
-                try await world.services.verificationCodes.issue(for: tenant.partner, purpose: .freeze)
+                try await world.services.verificationCodes.issue(for: tenant.partner.principal, purpose: .freeze)
             }
             // The first code still works; once used, a new one may be issued at once.
             _ = try await world.freeze(tenant, code: code)
-            _ = try await Self.issue(world, tenant.partner)
+            _ = try await Self.issue(world, tenant.partner.principal)
             // Another purpose is its own code.
-            _ = try await Self.issue(world, tenant.partner, .unfreeze)
+            _ = try await Self.issue(world, tenant.partner.principal, .unfreeze)
         }
     }
 
     @Test func withoutAResendIntervalACodeMayBeReissuedAtOnce() async throws {
         try await withTestDatabase { (_, client) async throws in
             let (world, tenant) = try await Self.setUp(client, resendInterval: 0)
-            let first = try await world.services.verificationCodes.issue(for: tenant.partner, purpose: .freeze)
-            let second = try await world.services.verificationCodes.issue(for: tenant.partner, purpose: .freeze)
+            let first = try await world.services.verificationCodes.issue(for: tenant.partner.principal, purpose: .freeze)
+            let second = try await world.services.verificationCodes.issue(for: tenant.partner.principal, purpose: .freeze)
             #expect(first.id != second.id)
             #expect(try await client.string(
                 "SELECT id::text FROM verification_codes WHERE principal_id = $1", [tenant.partnerID]) == second.id.uuidString.lowercased())
@@ -201,7 +201,7 @@ struct VerificationCodeTests {
     @Test func onlyPartnersAndDistributorsGetCodes() async throws {
         try await withTestDatabase { (_, client) async throws in
             let (world, tenant) = try await Self.setUp(client)
-            for principal in [tenant.customer, world.operatorContext.principal] {
+            for principal in [tenant.customer.principal, world.operatorContext.principal] {
                 try await expectRefusal(.forbidden, client) {
                     try await world.services.verificationCodes.issue(for: principal, purpose: .freeze)
                 }
@@ -219,7 +219,7 @@ struct VerificationCodeTests {
                     customerIDs: [tenant.customerID, second.customerID], FreezeRequest(reason: "x", agreementAccepted: true),
                     context: tenant.partner.context)
             }
-            let code = try await Self.issue(world, tenant.partner)
+            let code = try await Self.issue(world, tenant.partner.principal)
             let outcomes = try await world.services.restrictions.freeze(
                 customerIDs: [tenant.customerID, second.customerID],
                 FreezeRequest(reason: "x", agreementAccepted: true, verificationCode: code), context: tenant.partner.context)

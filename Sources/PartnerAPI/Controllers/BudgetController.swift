@@ -34,7 +34,7 @@ struct BudgetController: Sendable {
 
     /// GET /v1/customers/:customer_id/budget
     @Sendable func getBudget(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let customerID = try context.pathID("customer_id", "the customer")
+        let customerID: CustomerID = try context.pathID("customer_id", "the customer")
         return try await endpoint.read(request, context) { principal in
             try APIResponse(.ok, try await budgets.get(principal, customerID: customerID))
         }
@@ -42,7 +42,7 @@ struct BudgetController: Sendable {
 
     /// PUT /v1/customers/:customer_id/budget
     @Sendable func setBudget(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let customerID = try context.pathID("customer_id", "the customer")
+        let customerID: CustomerID = try context.pathID("customer_id", "the customer")
         return try await endpoint.write(request, context, as: BudgetBody.self, status: .ok, tenant: customerID) { change, body in
             try await budgets.set(customerID: customerID, body.request, context: change)
         }
@@ -50,7 +50,7 @@ struct BudgetController: Sendable {
 
     /// DELETE /v1/customers/:customer_id/budget
     @Sendable func removeBudget(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let customerID = try context.pathID("customer_id", "the customer")
+        let customerID: CustomerID = try context.pathID("customer_id", "the customer")
         return try await endpoint.write(
             request, context, as: RemoveBudgetBody.self, status: .ok, tenant: customerID
         ) { change, body in

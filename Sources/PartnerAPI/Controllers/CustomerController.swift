@@ -24,7 +24,7 @@ struct CustomerController: Sendable {
 
     /// GET /v1/customers/:customer_id
     @Sendable func get(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let customerID = try context.pathID("customer_id", "the customer")
+        let customerID: CustomerID = try context.pathID("customer_id", "the customer")
         return try await endpoint.read(request, context) { principal in
             try APIResponse(.ok, try await customers.get(principal, customerID: customerID))
         }
@@ -32,7 +32,7 @@ struct CustomerController: Sendable {
 
     /// GET /v1/customers/:customer_id/resources: optionally of one state.
     @Sendable func listResources(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let customerID = try context.pathID("customer_id", "the customer")
+        let customerID: CustomerID = try context.pathID("customer_id", "the customer")
         return try await endpoint.read(request, context) { principal in
             let state = try request.enumQuery("state", as: ResourceState.self)
             return try APIResponse(.ok, try await resources.list(

@@ -17,7 +17,7 @@ struct FeedController: Sendable {
     @Sendable func listAuditEvents(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         try await endpoint.read(request, context) { principal in
             try APIResponse(.ok, try await auditLog.list(
-                principal, customerID: try request.uuidQuery("customer_id"), page: try request.pageRequest()))
+                principal, customerID: try request.idQuery("customer_id"), page: try request.pageRequest()))
         }
     }
 

@@ -23,7 +23,7 @@ struct FreezePermissionController: Sendable {
 
     /// GET /v1/partners/:partner_id/freeze-permission
     @Sendable func getPermission(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let partnerID = try context.pathID("partner_id", "the partner")
+        let partnerID: PartnerID = try context.pathID("partner_id", "the partner")
         return try await endpoint.read(request, context) { principal in
             try APIResponse(.ok, try await grants.permission(partnerID: partnerID, principal: principal))
         }
@@ -31,7 +31,7 @@ struct FreezePermissionController: Sendable {
 
     /// PUT /v1/partners/:partner_id/freeze-permission
     @Sendable func grant(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let partnerID = try context.pathID("partner_id", "the partner")
+        let partnerID: PartnerID = try context.pathID("partner_id", "the partner")
         return try await endpoint.write(request, context, as: EmptyBody.self, status: .ok) { change, _ in
             try await grants.grant(partnerID: partnerID, context: change)
         }
@@ -39,7 +39,7 @@ struct FreezePermissionController: Sendable {
 
     /// DELETE /v1/partners/:partner_id/freeze-permission
     @Sendable func revoke(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let partnerID = try context.pathID("partner_id", "the partner")
+        let partnerID: PartnerID = try context.pathID("partner_id", "the partner")
         return try await endpoint.write(request, context, as: EmptyBody.self, status: .ok) { change, _ in
             try await grants.revoke(partnerID: partnerID, context: change)
         }

@@ -14,7 +14,7 @@ struct OrderController: Sendable {
 
     /// POST /v1/customers/:customer_id/orders
     @Sendable func order(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let customerID = try context.pathID("customer_id", "the customer")
+        let customerID: CustomerID = try context.pathID("customer_id", "the customer")
         return try await endpoint.write(
             request, context, as: OrderBody.self, status: .created, tenant: customerID
         ) { change, body in
@@ -24,8 +24,8 @@ struct OrderController: Sendable {
 
     /// POST /v1/customers/:customer_id/resources/:resource_id/usage
     @Sendable func recordUsage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let customerID = try context.pathID("customer_id", "the customer")
-        let resourceID = try context.pathID("resource_id", "the resource")
+        let customerID: CustomerID = try context.pathID("customer_id", "the customer")
+        let resourceID: ResourceID = try context.pathID("resource_id", "the resource")
         return try await endpoint.write(
             request, context, as: UsageBody.self, status: .accepted, tenant: customerID
         ) { change, body in

@@ -33,7 +33,7 @@ struct ProvisioningController: Sendable {
 
     /// PATCH /v1/distributors/:distributor_id
     @Sendable func updateDistributor(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let id = try context.pathID("distributor_id", "the distributor")
+        let id: DistributorID = try context.pathID("distributor_id", "the distributor")
         return try await endpoint.write(request, context, as: UpdateTenantBody.self, status: .ok) { change, body in
             try await provisioning.updateDistributor(
                 id: id, status: body.status, retentionSeconds: body.retentionSeconds, clearRetention: body.clearRetention,
@@ -51,7 +51,7 @@ struct ProvisioningController: Sendable {
 
     /// PATCH /v1/partners/:partner_id
     @Sendable func updatePartner(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let id = try context.pathID("partner_id", "the partner")
+        let id: PartnerID = try context.pathID("partner_id", "the partner")
         return try await endpoint.write(request, context, as: UpdateTenantBody.self, status: .ok) { change, body in
             try await provisioning.updatePartner(
                 id: id, status: body.status, retentionSeconds: body.retentionSeconds, clearRetention: body.clearRetention,
@@ -69,7 +69,7 @@ struct ProvisioningController: Sendable {
 
     /// PATCH /v1/customers/:customer_id
     @Sendable func updateCustomer(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let customerID = try context.pathID("customer_id", "the customer")
+        let customerID: CustomerID = try context.pathID("customer_id", "the customer")
         return try await endpoint.write(
             request, context, as: UpdateCustomerBody.self, status: .ok, tenant: customerID
         ) { change, body in
@@ -79,7 +79,7 @@ struct ProvisioningController: Sendable {
 
     /// POST /v1/customers/:customer_id/resources: `count` resources alike (one by default), in one request.
     @Sendable func createResources(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let customerID = try context.pathID("customer_id", "the customer")
+        let customerID: CustomerID = try context.pathID("customer_id", "the customer")
         return try await endpoint.write(
             request, context, as: CreateResourcesBody.self, status: .created, tenant: customerID
         ) { change, body in

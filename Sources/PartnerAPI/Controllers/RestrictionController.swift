@@ -38,7 +38,7 @@ struct RestrictionController: Sendable {
 
     /// POST /v1/customers/:customer_id/freeze: a dry run answers with a preview instead.
     @Sendable func freeze(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let customerID = try context.pathID("customer_id", "the customer")
+        let customerID: CustomerID = try context.pathID("customer_id", "the customer")
         // A dry run is a read: no idempotency record is kept for it.
         return try await endpoint.write(
             request, context, as: FreezeBody.self, status: .ok, tenant: customerID, storesAnswer: { $0.dryRun != true }
@@ -53,7 +53,7 @@ struct RestrictionController: Sendable {
 
     /// POST /v1/customers/:customer_id/unfreeze
     @Sendable func unfreeze(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let customerID = try context.pathID("customer_id", "the customer")
+        let customerID: CustomerID = try context.pathID("customer_id", "the customer")
         return try await endpoint.write(
             request, context, as: UnfreezeBody.self, status: .ok, tenant: customerID
         ) { change, body in

@@ -26,7 +26,7 @@ struct Endpoint: Sendable {
     /// idempotency record, whatever the headers say.
     func write<Body: Decodable & Sendable, Value: Encodable & Sendable>(
         _ request: Request, _ context: AppRequestContext, as body: Body.Type, status: HTTPResponse.Status,
-        tenant: UUID? = nil, storesAnswer: (Body) -> Bool = { _ in true },
+        tenant: CustomerID? = nil, storesAnswer: (Body) -> Bool = { _ in true },
         _ handler: @escaping @Sendable (ChangeContext, Body) async throws -> Value
     ) async throws -> Response {
         var change = try context.change()
@@ -58,7 +58,7 @@ struct Endpoint: Sendable {
         }
         let claim: IdempotentClaim
         switch try await idempotency.claim(
-            change.principal, tenantID: tenant ?? change.principal.id, key: key, requestHash: Data(hasher.finalize()), render: render)
+            change.principal, tenantID: tenant?.uuid ?? change.principal.id, key: key, requestHash: Data(hasher.finalize()), render: render)
         {
         case .replay(let stored):
             return Self.replay(stored).response(requestID: context.requestID)
@@ -106,6 +106,13 @@ struct Endpoint: Sendable {
 /// Path and query parameters, with the API's errors: a path id that is not a UUID names
 /// nothing (404); a bad query value is 422.
 extension AppRequestContext {
+    /// A path id of an entity: `let customerID: CustomerID = try context.pathID(…)`.
+    func pathID<Entity>(_ name: String, _ what: String) throws -> EntityID<Entity> {
+        guard let text = parameters.get(name), let id = EntityID<Entity>.parse(text) else { throw PartnerError.notFound(what) }
+        return id
+    }
+
+    /// A path id of something else (an API key, a webhook).
     func pathID(_ name: String, _ what: String) throws -> UUID {
         guard let text = parameters.get(name), let id = UUID.parse(text) else { throw PartnerError.notFound(what) }
         return id
@@ -134,9 +141,9 @@ extension Request {
         return value
     }
 
-    func uuidQuery(_ name: String) throws -> UUID? {
+    func idQuery<Entity>(_ name: String) throws -> EntityID<Entity>? {
         guard let text = query(name), !text.isEmpty else { return nil }
-        guard let id = UUID.parse(text) else { throw PartnerError.validation("\(name) must be a UUID") }
+        guard let id = EntityID<Entity>.parse(text) else { throw PartnerError.validation("\(name) must be a UUID") }
         return id
     }
 }

@@ -288,6 +288,9 @@ extension Date: JSONStreamPlainValue {
 extension UUID: JSONStreamPlainValue {
     fileprivate func write(to writer: JSONStreamWriter, freeForm: Bool) { writer.writeString(lowercasedString) }
 }
+extension EntityID: JSONStreamPlainValue {
+    fileprivate func write(to writer: JSONStreamWriter, freeForm: Bool) { writer.writeString(lowercasedString) }
+}
 extension Bool: JSONStreamPlainValue {
     fileprivate func write(to writer: JSONStreamWriter, freeForm: Bool) { writer.writeRaw(self ? "true" : "false") }
 }

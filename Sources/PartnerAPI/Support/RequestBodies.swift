@@ -44,13 +44,13 @@ struct RetentionPolicyBody: Decodable, Sendable {
 
 struct CreatePartnerBody: Decodable, Sendable {
     enum CodingKeys: String, CodingKey { case distributorId = "distributor_id", name }
-    var distributorId: UUID
+    var distributorId: DistributorID
     var name: String
 }
 
 struct CreateCustomerBody: Decodable, Sendable {
     enum CodingKeys: String, CodingKey { case partnerId = "partner_id", name, level }
-    var partnerId: UUID
+    var partnerId: PartnerID
     var name: String
     var level: CustomerLevel?
 }
@@ -127,7 +127,7 @@ struct BatchFreezeBody: Decodable, Sendable {
         case customerIds = "customer_ids", type, reason, agreementAccepted = "agreement_accepted", verificationCode = "verification_code"
         case liftAt = "lift_at", dryRun = "dry_run"
     }
-    var customerIds: [UUID]
+    var customerIds: [CustomerID]
     var type: RestrictionType?
     var reason: String?
     var agreementAccepted: Bool?
@@ -140,7 +140,7 @@ struct BatchUnfreezeBody: Decodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case customerIds = "customer_ids", type, reason, verificationCode = "verification_code", dryRun = "dry_run"
     }
-    var customerIds: [UUID]
+    var customerIds: [CustomerID]
     var type: RestrictionType?
     var reason: String?
     var verificationCode: String?
@@ -180,7 +180,7 @@ struct OrderBody: Decodable, Sendable {
 
     var action: Action
     var resource: NewResource?
-    var resourceId: UUID?
+    var resourceId: ResourceID?
     var termMonths: Int?
     var spec: JSONValue?
 

@@ -29,7 +29,7 @@ public enum BudgetPolicy: String, Sendable, Codable, CaseIterable {
 /// A customer's budget as of its last settlement (at most one settlement interval old).
 /// Money is a decimal string in the platform's currency, never a binary floating point.
 public struct Budget: Sendable, Codable, Equatable {
-    public var customerId: UUID
+    public var customerId: CustomerID
     public var amount: String
     public var period: BudgetPeriod
     public var onExhaustion: BudgetPolicy
@@ -88,7 +88,7 @@ public struct BudgetRequest: Sendable {
 
 /// The answer to removing a budget.
 public struct RemovedBudget: Sendable, Codable, Equatable {
-    public var customerId: UUID
+    public var customerId: CustomerID
     /// The budget's own restriction was active and is lifted with it.
     public var restrictionLifted: Bool
 }

@@ -31,7 +31,7 @@ public enum CustomerOperation: String, Sendable, Codable, CaseIterable {
 }
 
 public struct Restriction: Sendable, Codable, Equatable {
-    public var id: UUID
+    public var id: RestrictionID
     public var type: RestrictionType
     public var reason: String
     public var appliedBy: ActorRef
@@ -49,9 +49,9 @@ public enum RestrictionOrigin: String, Sendable, Codable, CaseIterable {
 }
 
 public struct Customer: Sendable, Codable, Equatable {
-    public var id: UUID
-    public var partnerId: UUID
-    public var distributorId: UUID
+    public var id: CustomerID
+    public var partnerId: PartnerID
+    public var distributorId: DistributorID
     public var name: String
     /// Picks the retention policy (DESIGN §9).
     public var level: CustomerLevel

@@ -8,21 +8,39 @@ public struct Principal: Sendable, Hashable, Codable {
     }
 
     public var kind: Kind
+    /// The principal's own id: an operator's, a distributor's, a partner's or a customer's,
+    /// as `kind` says (the typed forms are `distributorID`, `partnerID` and `customerID`).
     public var id: UUID
     /// The distributor above a partner or customer (the principal itself for a distributor).
-    public var distributorID: UUID?
+    public var distributorID: DistributorID?
     /// The partner above a customer (the principal itself for a partner).
-    public var partnerID: UUID?
+    public var partnerID: PartnerID?
     /// A suspended distributor or partner (or a partner under a suspended distributor): it
     /// may read, and every mutating call answers `actor_suspended`.
     public var isSuspended = false
 
-    public init(kind: Kind, id: UUID, distributorID: UUID? = nil, partnerID: UUID? = nil) {
+    public init(kind: Kind, id: UUID, distributorID: DistributorID? = nil, partnerID: PartnerID? = nil) {
         self.kind = kind
         self.id = id
-        self.distributorID = distributorID ?? (kind == .distributor ? id : nil)
-        self.partnerID = partnerID ?? (kind == .partner ? id : nil)
+        self.distributorID = distributorID ?? (kind == .distributor ? DistributorID(id) : nil)
+        self.partnerID = partnerID ?? (kind == .partner ? PartnerID(id) : nil)
     }
+
+    /// A distributor acting for itself.
+    public static func distributor(_ id: DistributorID) -> Principal { Principal(kind: .distributor, id: id.uuid) }
+
+    /// A partner under `distributorID`.
+    public static func partner(_ id: PartnerID, of distributorID: DistributorID) -> Principal {
+        Principal(kind: .partner, id: id.uuid, distributorID: distributorID)
+    }
+
+    /// A customer of `partnerID` under `distributorID`.
+    public static func customer(_ id: CustomerID, of partnerID: PartnerID, under distributorID: DistributorID) -> Principal {
+        Principal(kind: .customer, id: id.uuid, distributorID: distributorID, partnerID: partnerID)
+    }
+
+    /// The customer this principal is, if it is one.
+    public var customerID: CustomerID? { kind == .customer ? CustomerID(id) : nil }
 
     /// The identity recorded as actor on audit events and restrictions.
     public var actorKind: String { kind.rawValue }

@@ -28,8 +28,8 @@ public enum FrozenReason: String, Sendable, Codable, CaseIterable {
 }
 
 public struct Resource: Sendable, Codable, Equatable {
-    public var id: UUID
-    public var customerId: UUID
+    public var id: ResourceID
+    public var customerId: CustomerID
     public var type: String
     public var billingMode: BillingMode
     public var state: ResourceState

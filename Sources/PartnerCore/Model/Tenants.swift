@@ -5,7 +5,7 @@ public enum TenantStatus: String, Sendable, Codable, CaseIterable {
 }
 
 public struct Distributor: Sendable, Codable, Equatable {
-    public var id: UUID
+    public var id: DistributorID
     public var name: String
     public var status: TenantStatus
     /// The distributor's own retention for freezes; `nil`: the customer's level policy decides.
@@ -15,8 +15,8 @@ public struct Distributor: Sendable, Codable, Equatable {
 }
 
 public struct Partner: Sendable, Codable, Equatable {
-    public var id: UUID
-    public var distributorId: UUID
+    public var id: PartnerID
+    public var distributorId: DistributorID
     public var name: String
     public var status: TenantStatus
     /// A partner-specific retention period; `nil` uses the distributor's.
@@ -27,7 +27,7 @@ public struct Partner: Sendable, Codable, Equatable {
 
 /// A partner as its distributor sees it in the reseller list: with the grant state.
 public struct PartnerWithGrant: Sendable, Codable, Equatable {
-    public var id: UUID
+    public var id: PartnerID
     public var name: String
     public var status: TenantStatus
     public var freezePermission: FreezePermissionState
@@ -37,7 +37,7 @@ public struct PartnerWithGrant: Sendable, Codable, Equatable {
 /// One grant of "restrict purchases and freeze resources", open or revoked.
 public struct FreezePermissionGrant: Sendable, Codable, Equatable {
     public var id: UUID
-    public var partnerId: UUID
+    public var partnerId: PartnerID
     public var grantedBy: ActorRef
     public var grantedAt: Date
     public var revokedBy: ActorRef?
@@ -51,7 +51,7 @@ public struct FreezePermissionState: Sendable, Codable, Equatable {
 
 /// The permission's current state and its history, newest first.
 public struct FreezePermission: Sendable, Codable, Equatable {
-    public var partnerId: UUID
+    public var partnerId: PartnerID
     public var granted: Bool
     public var current: FreezePermissionGrant?
     public var history: [FreezePermissionGrant]

@@ -97,8 +97,8 @@ public struct APIKeys: Sendable {
         }
         guard let row = try connection.query(sql, [id]).first else { return nil }
         return TenantScope(
-            distributorID: try row.decode(0, as: UUID?.self), partnerID: try row.decode(1, as: UUID?.self),
-            customerID: try row.decode(2, as: UUID?.self))
+            distributorID: try row.decode(0, as: DistributorID?.self), partnerID: try row.decode(1, as: PartnerID?.self),
+            customerID: try row.decode(2, as: CustomerID?.self))
     }
 
     /// The key and its principal from the tenant tables above customers (reference tables on
@@ -140,19 +140,19 @@ public struct APIKeys: Sendable {
     /// The principal behind a token's digest, or `nil` for an unknown, revoked or expired key.
     public func authenticate(digest: Data) async throws -> AuthenticatedKey? {
         let rows = try await client.query(Self.authenticateSQL, [digest])
-        guard let row = rows.first, try row.decode(4, as: Bool.self),
-            let kind = Principal.Kind(rawValue: try row.decode(0))
-        else { return nil }
+        guard let row = rows.first, try row.decode(4, as: Bool.self) else { return nil }
+        let kind = try row.decode(0, as: Principal.Kind.self)
         let id: UUID = try row.decode(1)
         var principal = Principal(
-            kind: kind, id: id, distributorID: try row.decode(2, as: UUID?.self), partnerID: try row.decode(3, as: UUID?.self))
+            kind: kind, id: id, distributorID: try row.decode(2, as: DistributorID?.self), partnerID: try row.decode(3, as: PartnerID?.self))
         if kind == .customer {
             // The customer reads its own row: row-level security names it, nothing wider.
-            guard let owners = try await client.withTransaction(in: .customer(id), readOnly: true, { connection in
-                try connection.query(Access.ownersSQL, [id]).first.map { try $0.decode((UUID, UUID).self) }
+            let customerID = CustomerID(id)
+            guard let owners = try await client.withTransaction(in: .customer(customerID), readOnly: true, { connection in
+                try connection.query(Access.ownersSQL, [customerID]).first.map { try $0.decode((PartnerID, DistributorID).self) }
             }) else { return nil }
             let (partnerID, distributorID) = owners
-            principal = Principal(kind: .customer, id: id, distributorID: distributorID, partnerID: partnerID)
+            principal = .customer(customerID, of: partnerID, under: distributorID)
         }
         principal.isSuspended = try row.decode(5, as: Bool?.self) ?? false
         return AuthenticatedKey(keyID: try row.decode(6), principal: principal)
@@ -176,10 +176,8 @@ public struct APIKeys: Sendable {
                 WHERE id = $1 AND revoked_at IS NULL AND ($2 OR (principal_kind = $3 AND principal_id = $4))
                 RETURNING principal_kind, principal_id, prefix, revoked_at
                 """, [keyID, principal.kind == .operator, principal.actorKind, principal.id])
-            guard let row = rows.first, let kind = Principal.Kind(rawValue: try row.decode(0)) else {
-                throw PartnerError.notFound("the API key")
-            }
-            let scope = try Self.scope(of: kind, id: try row.decode(1), connection) ?? TenantScope(distributorID: nil)
+            guard let row = rows.first else { throw PartnerError.notFound("the API key") }
+            let scope = try Self.scope(of: try row.decode(0, as: Principal.Kind.self), id: try row.decode(1), connection) ?? TenantScope(distributorID: nil)
             try AuditLog.append(connection, context, action: "api_key.revoked", target: ("api_key", keyID), scope: scope)
             return RevokedAPIKey(id: keyID, prefix: try row.decode(2), revokedAt: try row.decode(3))
         }

@@ -13,9 +13,9 @@ public enum Access {
     public enum Tenant: Sendable, Equatable {
         /// The operator, the retention sweep and key lookup: their explicit paths to every row.
         case all
-        case distributor(UUID)
-        case partner(UUID)
-        case customer(UUID)
+        case distributor(DistributorID)
+        case partner(PartnerID)
+        case customer(CustomerID)
 
         var kind: String {
             switch self {
@@ -29,7 +29,9 @@ public enum Access {
         var id: UUID? {
             switch self {
             case .all: nil
-            case .distributor(let id), .partner(let id), .customer(let id): id
+            case .distributor(let id): id.uuid
+            case .partner(let id): id.uuid
+            case .customer(let id): id.uuid
             }
         }
     }
@@ -38,28 +40,28 @@ public enum Access {
     public static func tenant(of principal: Principal) -> Tenant {
         switch principal.kind {
         case .operator: .all
-        case .distributor: .distributor(principal.id)
-        case .partner: .partner(principal.id)
-        case .customer: .customer(principal.id)
+        case .distributor: .distributor(DistributorID(principal.id))
+        case .partner: .partner(PartnerID(principal.id))
+        case .customer: .customer(CustomerID(principal.id))
         }
     }
 
     /// Whether `principal` may see the customer `customerID` of `partnerID` under `distributorID`.
-    public static func canSee(_ principal: Principal, customerID: UUID, partnerID: UUID, distributorID: UUID) -> Bool {
+    public static func canSee(_ principal: Principal, customerID: CustomerID, partnerID: PartnerID, distributorID: DistributorID) -> Bool {
         switch principal.kind {
         case .operator: true
-        case .distributor: principal.id == distributorID
-        case .partner: principal.id == partnerID
-        case .customer: principal.id == customerID
+        case .distributor: principal.distributorID == distributorID
+        case .partner: principal.partnerID == partnerID
+        case .customer: principal.customerID == customerID
         }
     }
 
     /// Whether `principal` may see the partner `partnerID` under `distributorID` (its grant).
-    public static func canSee(_ principal: Principal, partnerID: UUID, distributorID: UUID) -> Bool {
+    public static func canSee(_ principal: Principal, partnerID: PartnerID, distributorID: DistributorID) -> Bool {
         switch principal.kind {
         case .operator: true
-        case .distributor: principal.id == distributorID
-        case .partner: principal.id == partnerID
+        case .distributor: principal.distributorID == distributorID
+        case .partner: principal.partnerID == partnerID
         case .customer: false
         }
     }
@@ -91,7 +93,7 @@ public enum Access {
 
     /// Throws `not_found` unless the transaction's principal may see the customer; row-level
     /// security already hides another tenant's row, the predicate says so in Swift too.
-    static func requireVisible(_ principal: Principal, customerID: UUID, _ connection: PostgresConnection) throws {
+    static func requireVisible(_ principal: Principal, customerID: CustomerID, _ connection: PostgresConnection) throws {
         guard let row = try connection.query(ownersSQL, [customerID]).first,
             canSee(principal, customerID: customerID, partnerID: try row.decode(0), distributorID: try row.decode(1))
         else { throw PartnerError.notFound("the customer") }
@@ -99,8 +101,8 @@ public enum Access {
 
     /// A customer's own purchases and usage: only that customer. Another customer learns
     /// nothing (`not_found`); anyone else is told the route is not theirs.
-    static func requireOwnCustomer(_ principal: Principal, _ customerID: UUID, _ what: String) throws {
-        guard principal.kind == .customer, principal.id == customerID else {
+    static func requireOwnCustomer(_ principal: Principal, _ customerID: CustomerID, _ what: String) throws {
+        guard principal.kind == .customer, principal.customerID == customerID else {
             if principal.kind == .customer { throw PartnerError.notFound("the customer") }
             throw PartnerError(.forbidden, "only the customer \(what)")
         }

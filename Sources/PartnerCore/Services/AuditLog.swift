@@ -3,11 +3,11 @@ import Postgres
 
 /// The tenants an event belongs to, so each principal reads only its own slice.
 public struct TenantScope: Sendable, Equatable {
-    public var distributorID: UUID?
-    public var partnerID: UUID?
-    public var customerID: UUID?
+    public var distributorID: DistributorID?
+    public var partnerID: PartnerID?
+    public var customerID: CustomerID?
 
-    public init(distributorID: UUID?, partnerID: UUID? = nil, customerID: UUID? = nil) {
+    public init(distributorID: DistributorID?, partnerID: PartnerID? = nil, customerID: CustomerID? = nil) {
         self.distributorID = distributorID
         self.partnerID = partnerID
         self.customerID = customerID
@@ -15,7 +15,7 @@ public struct TenantScope: Sendable, Equatable {
 
     /// The most specific tenant: the `tenant_id` that places an audit or outbox row (the
     /// distribution column on Citus, schema 0009), so a customer's rows share its shard.
-    public var tenantID: UUID? { customerID ?? partnerID ?? distributorID }
+    public var tenantID: UUID? { customerID?.uuid ?? partnerID?.uuid ?? distributorID?.uuid }
 }
 
 /// One entry of the audit log.
@@ -26,7 +26,7 @@ public struct AuditEvent: Sendable, Codable, Equatable {
     public var action: String
     public var targetKind: String
     public var targetId: UUID?
-    public var customerId: UUID?
+    public var customerId: CustomerID?
     public var reason: String?
     public var requestId: String?
     public var details: PostgresJSON
@@ -70,7 +70,7 @@ public struct AuditLog: Sendable {
         """
 
     /// The caller's audit events, newest first, optionally for one customer.
-    public func list(_ principal: Principal, customerID: UUID?, page: PageRequest) async throws -> Page<AuditEvent> {
+    public func list(_ principal: Principal, customerID: CustomerID?, page: PageRequest) async throws -> Page<AuditEvent> {
         let before = try page.position.map { position -> Int64 in
             guard let id = Int64(position) else { throw PartnerError.validation("cursor is not one this service returned") }
             return id
@@ -92,7 +92,7 @@ public struct AuditLog: Sendable {
                 id: try row.decode(0), occurredAt: try row.decode(1),
                 actor: AuditActor(kind: try row.decode(2), id: try row.decode(3, as: UUID?.self)),
                 action: try row.decode(4), targetKind: try row.decode(5), targetId: try row.decode(6, as: UUID?.self),
-                customerId: try row.decode(7, as: UUID?.self), reason: try row.decode(8, as: String?.self),
+                customerId: try row.decode(7, as: CustomerID?.self), reason: try row.decode(8, as: String?.self),
                 requestId: try row.decode(9, as: String?.self), details: try row.decode(10))
         }
         return page.page(events) { String($0.id) }

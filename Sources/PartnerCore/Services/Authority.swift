@@ -9,8 +9,8 @@ import Foundation
 public struct Authority: Sendable, Equatable {
     /// What the database says about the customer's tenants, read under lock.
     public struct Facts: Sendable, Equatable {
-        public var partnerID: UUID
-        public var distributorID: UUID
+        public var partnerID: PartnerID
+        public var distributorID: DistributorID
         public var partnerStatus: TenantStatus
         public var distributorStatus: TenantStatus
         public var partnerHoldsGrant: Bool
@@ -22,7 +22,7 @@ public struct Authority: Sendable, Equatable {
     public func refusal(for principal: Principal) -> PartnerError? {
         let partnerActs = facts.partnerHoldsGrant && facts.partnerStatus == .active
         switch principal.kind {
-        case .partner where principal.id == facts.partnerID:
+        case .partner where principal.partnerID == facts.partnerID:
             if facts.partnerStatus == .suspended || facts.distributorStatus == .suspended {
                 return PartnerError(.actorSuspended, "your partner account is suspended")
             }
@@ -32,7 +32,7 @@ public struct Authority: Sendable, Equatable {
                     "your distributor has not granted you the permission to restrict purchases and freeze resources")
             }
             return nil
-        case .distributor where principal.id == facts.distributorID:
+        case .distributor where principal.distributorID == facts.distributorID:
             if facts.distributorStatus == .suspended {
                 return PartnerError(.actorSuspended, "your distributor account is suspended")
             }
@@ -59,10 +59,14 @@ public struct Authority: Sendable, Equatable {
 }
 
 extension Principal {
+    /// A distributor or a partner: the principals that restrict customers, hold the
+    /// verification-code setting and subscribe to webhooks.
+    var isPartnerOrDistributor: Bool { kind == .partner || kind == .distributor }
+
     /// Restrictions, verification codes and webhooks are a distributor's or a partner's;
     /// anyone else is refused with `refusal`.
     func requirePartnerOrDistributor(_ refusal: String) throws {
-        guard kind == .partner || kind == .distributor else { throw PartnerError(.forbidden, refusal) }
+        guard isPartnerOrDistributor else { throw PartnerError(.forbidden, refusal) }
     }
 
     /// Provisioning and key management are the platform operator's.

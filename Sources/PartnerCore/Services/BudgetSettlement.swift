@@ -106,7 +106,7 @@ public struct BudgetSettlement: Sendable {
     public func run(now: Date? = nil, batch: Int = 500, droppingUnbudgeted: Bool = true) async throws -> Report {
         var report = Report()
         for listing in droppingUnbudgeted ? [Listing.charges, .rollovers, .unbudgeted] : [.charges, .rollovers] {
-            var cursor = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+            var cursor = CustomerID(UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
             while true {
                 let after = cursor
                 let due = try await client.withTransaction(in: .all, readOnly: true) { connection in
@@ -115,7 +115,7 @@ public struct BudgetSettlement: Sendable {
                     case .rollovers: try connection.query(Self.dueRolloverSQL, [now, after, batch])
                     case .unbudgeted: try connection.query(Self.unbudgetedSQL, [after, batch])
                     }
-                    return try rows.map { try $0.decode(0, as: UUID.self) }
+                    return try rows.map { try $0.decode(0, as: CustomerID.self) }
                 }
                 for customerID in due {
                     do {
@@ -151,7 +151,7 @@ public struct BudgetSettlement: Sendable {
     private enum Listing { case charges, rollovers, unbudgeted }
 
     /// Settles one customer in its own transaction.
-    func settle(customerID: UUID, now: Date?) async throws -> (alerts: Int, enforcement: Enforcement) {
+    func settle(customerID: CustomerID, now: Date?) async throws -> (alerts: Int, enforcement: Enforcement) {
         let result = try await client.withTransaction(in: .all) { connection -> (alerts: Int, enforcement: Enforcement) in
             guard let locked = try LockedCustomer.lockForSystem(customerID, connection) else { return (0, .none) }
             return try Self.settle(locked, now: now, trigger: .settlement, connection)
@@ -164,7 +164,7 @@ public struct BudgetSettlement: Sendable {
     /// `FOR UPDATE` of a budget being set (whose count must find every charge it did not
     /// see), not with the purchase gate's `FOR SHARE`; the second statement reads after the
     /// lock, so it sees a budget that committed while it waited.
-    func drop(customerID: UUID) async throws {
+    func drop(customerID: CustomerID) async throws {
         try await client.withTransaction(in: .all) { connection in
             try connection.query("SELECT 1 FROM customers WHERE id = $1 FOR KEY SHARE", [customerID])
             try connection.query("""
@@ -184,11 +184,9 @@ public struct BudgetSettlement: Sendable {
         else {
             return (0, try enforce(locked, budget: nil, trigger: trigger, connection))
         }
-        guard let policy = BudgetPolicy(rawValue: try row.decode(4)), let setterKind = Principal.Kind(rawValue: try row.decode(5))
-        else { throw PartnerError.internal }
         let state = SettledBudget(
-            exhausted: try row.decode(0), crossedLimit: try row.decode(2), rolled: try row.decode(3), policy: policy,
-            setter: Principal(kind: setterKind, id: try row.decode(6)))
+            exhausted: try row.decode(0), crossedLimit: try row.decode(2), rolled: try row.decode(3),
+            policy: try row.decode(4, as: BudgetPolicy.self), setter: Principal(kind: try row.decode(5, as: Principal.Kind.self), id: try row.decode(6)))
         return (try row.decode(1), try enforce(locked, budget: state, trigger: trigger, connection))
     }
 
@@ -250,7 +248,7 @@ public struct BudgetSettlement: Sendable {
             return .skipped
         }
         _ = try Restrictions.apply(
-            locked, restrictionID: UUID.random(), type: type, reason: exhaustedReason, actor: .system, origin: .budget,
+            locked, restrictionID: .random(), type: type, reason: exhaustedReason, actor: .system, origin: .budget,
             requestID: trigger.requestID, liftAt: nil, connection)
         return .restricted
     }

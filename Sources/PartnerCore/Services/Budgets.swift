@@ -36,11 +36,9 @@ public struct Budgets: Sendable {
         """
 
     static func budget(_ row: PostgresRow) throws -> Budget {
-        guard let period = BudgetPeriod(rawValue: try row.decode(2)), let policy = BudgetPolicy(rawValue: try row.decode(3)) else {
-            throw PartnerError.internal
-        }
-        return Budget(
-            customerId: try row.decode(0), amount: try row.decode(1), period: period, onExhaustion: policy,
+        Budget(
+            customerId: try row.decode(0), amount: try row.decode(1), period: try row.decode(2, as: BudgetPeriod.self),
+            onExhaustion: try row.decode(3, as: BudgetPolicy.self),
             periodStart: try row.decode(4), spent: try row.decode(5), remaining: try row.decode(7), percentUsed: try row.decode(6),
             thresholdsReached: try row.decode(8), agreementVersion: try row.decode(9, as: String?.self),
             setBy: ActorRef(kind: try row.decode(10), id: try row.decode(11)), updatedAt: try row.decode(12), alerts: nil)
@@ -59,7 +57,7 @@ public struct Budgets: Sendable {
 
     /// The customer's budget as of its last settlement; `not_found` without one, or for a
     /// customer the principal does not see.
-    public func get(_ principal: Principal, customerID: UUID) async throws -> Budget {
+    public func get(_ principal: Principal, customerID: CustomerID) async throws -> Budget {
         try await client.withTransaction(in: Access.tenant(of: principal), readOnly: true) { connection in
             try Access.requireVisible(principal, customerID: customerID, connection)
             guard let row = try connection.query(Self.selectSQL, [customerID]).first else { throw PartnerError.notFound("a budget") }
@@ -78,7 +76,7 @@ public struct Budgets: Sendable {
     /// otherwise spend and period stay, and only the alerts still reached under the new
     /// amount stay sent (the others are sent again when reached again).
     /// `now` overrides the database's clock for the period (tests move it).
-    public func set(customerID: UUID, _ request: BudgetRequest, now: Date? = nil, context: ChangeContext) async throws -> Budget {
+    public func set(customerID: CustomerID, _ request: BudgetRequest, now: Date? = nil, context: ChangeContext) async throws -> Budget {
         try Restrictions.requireActorKind(context.principal, to: "set its budget")
         let amount = try Validate.decimal(request.amount, field: "amount", fractionDigits: 2, positive: true)
         guard let period = request.period else { throw PartnerError.validation("period must be monthly or one_time") }
@@ -93,7 +91,7 @@ public struct Budgets: Sendable {
                 locked, now: now, trigger: .set(policyChanged: policyChanged, requestID: context.requestID), connection)
             let budget = try Self.budget(try connection.query(Self.selectSQL, [customerID]).single())
             try AuditLog.append(
-                connection, context, action: "budget.set", target: ("customer", customerID), scope: locked.scope,
+                connection, context, action: "budget.set", target: ("customer", customerID.uuid), scope: locked.scope,
                 details: [
                     "amount": .string(amount), "period": .string(period.rawValue), "on_exhaustion": .string(policy.rawValue),
                     "agreement_version": budget.agreementVersion.map { .string($0) } ?? .null,
@@ -109,7 +107,7 @@ public struct Budgets: Sendable {
     /// row-level security. The answer is stored for an `Idempotency-Key`; purchases a lift
     /// reopened are forgotten by the refusal cache once it commits.
     private func change<Value: Encodable & Sendable>(
-        _ customerID: UUID, code: String?, context: ChangeContext,
+        _ customerID: CustomerID, code: String?, context: ChangeContext,
         _ body: @escaping @Sendable (LockedCustomer, PostgresConnection) throws -> (Value, BudgetSettlement.Enforcement)
     ) async throws -> Value {
         let codes = self.codes
@@ -183,7 +181,7 @@ public struct Budgets: Sendable {
 
     /// Removes the customer's budget; the budget's own restriction, if one is active, is
     /// lifted with it. `not_found` when there is none.
-    public func remove(customerID: UUID, verificationCode: String?, context: ChangeContext) async throws -> RemovedBudget {
+    public func remove(customerID: CustomerID, verificationCode: String?, context: ChangeContext) async throws -> RemovedBudget {
         try Restrictions.requireActorKind(context.principal, to: "remove its budget")
         return try await change(customerID, code: verificationCode, context: context) { locked, connection in
             guard !(try connection.query("DELETE FROM budgets WHERE customer_id = $1 RETURNING 1", [customerID])).isEmpty else {
@@ -191,7 +189,7 @@ public struct Budgets: Sendable {
             }
             let enforcement = try BudgetSettlement.enforce(
                 locked, budget: nil, trigger: .removed(requestID: context.requestID), connection)
-            try AuditLog.append(connection, context, action: "budget.removed", target: ("customer", customerID), scope: locked.scope)
+            try AuditLog.append(connection, context, action: "budget.removed", target: ("customer", customerID.uuid), scope: locked.scope)
             return (RemovedBudget(customerId: customerID, restrictionLifted: enforcement == .lifted), enforcement)
         }
     }

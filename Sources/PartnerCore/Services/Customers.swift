@@ -42,7 +42,7 @@ public struct Customers: Sendable {
     }
 
     /// One customer with its resource counts; another tenant's customer is `not_found`.
-    public func get(_ principal: Principal, customerID: UUID) async throws -> Customer {
+    public func get(_ principal: Principal, customerID: CustomerID) async throws -> Customer {
         try await client.withTransaction(in: Access.tenant(of: principal), readOnly: true) { connection in
             guard let row = try connection.query("\(Self.selectSQL) WHERE c.id = $1", [customerID]).first else {
                 throw PartnerError.notFound("the customer")
@@ -79,18 +79,18 @@ public struct Customers: Sendable {
             distributorStatus: try row.decode(7, as: TenantStatus.self),
             partnerHoldsGrant: try row.decode(8)))
         var restriction: Restriction? = nil
-        if let restrictionID = try row.decode(9, as: UUID?.self) {
-            guard let origin = RestrictionOrigin(rawValue: try row.decode(18)) else { throw PartnerError.internal }
+        if let restrictionID = try row.decode(9, as: RestrictionID?.self) {
             restriction = Restriction(
                 id: restrictionID, type: try row.decode(10, as: RestrictionType.self),
                 reason: try row.decode(11), appliedBy: ActorRef(kind: try row.decode(12), id: try row.decode(13, as: UUID?.self)),
                 appliedAt: try row.decode(14), agreementVersion: try row.decode(15, as: String?.self),
-                liftAt: try row.decode(17, as: Date?.self), origin: origin)
+                liftAt: try row.decode(17, as: Date?.self), origin: try row.decode(18, as: RestrictionOrigin.self))
         }
         var budget: BudgetSummary? = nil
         if let amount = try row.decode(19, as: String?.self) {
-            guard let policy = BudgetPolicy(rawValue: try row.decode(22)) else { throw PartnerError.internal }
-            budget = BudgetSummary(amount: amount, spent: try row.decode(20), percentUsed: try row.decode(21), onExhaustion: policy)
+            budget = BudgetSummary(
+                amount: amount, spent: try row.decode(20), percentUsed: try row.decode(21),
+                onExhaustion: try row.decode(22, as: BudgetPolicy.self))
         }
         return Customer(
             id: try row.decode(0), partnerId: try row.decode(1), distributorId: try row.decode(2), name: try row.decode(3),

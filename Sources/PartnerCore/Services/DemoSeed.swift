@@ -26,10 +26,10 @@ public struct DemoSeed: Sendable {
             distributorID: distributor.id, name: "Contoso Cloud Partners", context: operatorContext)
         let other = try await services.provisioning.createPartner(
             distributorID: distributor.id, name: "Fabrikam Resellers", context: operatorContext)
-        let distributorContext = ChangeContext(principal: Principal(kind: .distributor, id: distributor.id), requestID: "seed-demo")
+        let distributorContext = ChangeContext(principal: .distributor(distributor.id), requestID: "seed-demo")
         _ = try await services.grants.grant(partnerID: granted.id, context: distributorContext)
 
-        var customers: [(name: String, id: UUID)] = []
+        var customers: [(name: String, id: CustomerID)] = []
         for (partner, names) in [(granted.id, ["Adatum Corporation", "Litware Inc.", "Proseware Ltd."]),
                                  (other.id, ["Tailspin Toys", "Wingtip Toys"])] {
             for name in names {
@@ -54,10 +54,10 @@ public struct DemoSeed: Sendable {
         return [
             Key(role: "operator", name: "Demo platform operator", kind: .operator, id: operatorKey.principalId,
                 token: operatorKey.token),
-            try await key("distributor", distributor.name, .distributor, distributor.id),
-            try await key("partner", granted.name + " (holds the freeze permission)", .partner, granted.id),
-            try await key("partner-without-permission", other.name, .partner, other.id),
-            try await key("customer", customers[0].name, .customer, customers[0].id),
+            try await key("distributor", distributor.name, .distributor, distributor.id.uuid),
+            try await key("partner", granted.name + " (holds the freeze permission)", .partner, granted.id.uuid),
+            try await key("partner-without-permission", other.name, .partner, other.id.uuid),
+            try await key("customer", customers[0].name, .customer, customers[0].id.uuid),
         ]
     }
 }

@@ -11,7 +11,7 @@ public struct Grants: Sendable {
     public init(client: PostgresClient) { self.client = client }
 
     /// Grants the permission. Granting an already granted permission changes nothing.
-    public func grant(partnerID: UUID, context: ChangeContext) async throws -> FreezePermission {
+    public func grant(partnerID: PartnerID, context: ChangeContext) async throws -> FreezePermission {
         let distributorID = try Self.requireDistributor(context.principal)
         return try await client.withTransaction(answering: context) { connection in
             try Self.lockPartner(partnerID, of: distributorID, connection)
@@ -22,7 +22,7 @@ public struct Grants: Sendable {
                 """, [partnerID, distributorID, context.principal.actorKind, context.principal.id])
             if inserted == 1 {
                 let scope = TenantScope(distributorID: distributorID, partnerID: partnerID)
-                try AuditLog.append(connection, context, action: "freeze_permission.granted", target: ("partner", partnerID), scope: scope)
+                try AuditLog.append(connection, context, action: "freeze_permission.granted", target: ("partner", partnerID.uuid), scope: scope)
                 try Outbox.append(connection, type: Outbox.EventType.grantChanged, scope: scope,
                                   data: ["partner_id": .string(partnerID.lowercasedString), "granted": .bool(true)])
             }
@@ -32,7 +32,7 @@ public struct Grants: Sendable {
 
     /// Revokes the permission. Restrictions the partner applied stay in place; the
     /// distributor takes them over. Revoking when nothing is granted changes nothing.
-    public func revoke(partnerID: UUID, context: ChangeContext) async throws -> FreezePermission {
+    public func revoke(partnerID: PartnerID, context: ChangeContext) async throws -> FreezePermission {
         let distributorID = try Self.requireDistributor(context.principal)
         return try await client.withTransaction(answering: context) { connection in
             try Self.lockPartner(partnerID, of: distributorID, connection)
@@ -42,7 +42,7 @@ public struct Grants: Sendable {
                 """, [partnerID, context.principal.actorKind, context.principal.id])
             if revoked == 1 {
                 let scope = TenantScope(distributorID: distributorID, partnerID: partnerID)
-                try AuditLog.append(connection, context, action: "freeze_permission.revoked", target: ("partner", partnerID), scope: scope)
+                try AuditLog.append(connection, context, action: "freeze_permission.revoked", target: ("partner", partnerID.uuid), scope: scope)
                 try Outbox.append(connection, type: Outbox.EventType.grantChanged, scope: scope,
                                   data: ["partner_id": .string(partnerID.lowercasedString), "granted": .bool(false)])
             }
@@ -51,11 +51,11 @@ public struct Grants: Sendable {
     }
 
     /// The permission's state and history, for the distributor or the partner itself.
-    public func permission(partnerID: UUID, principal: Principal) async throws -> FreezePermission {
+    public func permission(partnerID: PartnerID, principal: Principal) async throws -> FreezePermission {
         try await client.withConnection { connection in
             let rows = try connection.query("SELECT distributor_id FROM partners WHERE id = $1", [partnerID])
             guard let row = rows.first else { throw PartnerError.notFound("the partner") }
-            let distributorID: UUID = try row.decode(0)
+            let distributorID: DistributorID = try row.decode(0)
             guard Access.canSee(principal, partnerID: partnerID, distributorID: distributorID) else {
                 throw PartnerError.notFound("the partner")
             }
@@ -87,16 +87,16 @@ public struct Grants: Sendable {
         return page.page(partners) { $0.id.lowercasedString }
     }
 
-    static func requireDistributor(_ principal: Principal) throws -> UUID {
-        guard principal.kind == .distributor else {
+    static func requireDistributor(_ principal: Principal) throws -> DistributorID {
+        guard principal.kind == .distributor, let distributorID = principal.distributorID else {
             throw PartnerError(.forbidden, "only a distributor manages its partners' freeze permission")
         }
-        return principal.id
+        return distributorID
     }
 
     /// Locks the partner row, refusing a partner of another distributor as not found and a
     /// suspended distributor as `actor_suspended`.
-    static func lockPartner(_ partnerID: UUID, of distributorID: UUID, _ connection: PostgresConnection) throws {
+    static func lockPartner(_ partnerID: PartnerID, of distributorID: DistributorID, _ connection: PostgresConnection) throws {
         let rows = try connection.query("""
             SELECT d.status FROM partners p JOIN distributors d ON d.id = p.distributor_id
             WHERE p.id = $1 AND p.distributor_id = $2 FOR UPDATE OF p
@@ -107,7 +107,7 @@ public struct Grants: Sendable {
         }
     }
 
-    static func permission(_ partnerID: UUID, _ connection: PostgresConnection) throws -> FreezePermission {
+    static func permission(_ partnerID: PartnerID, _ connection: PostgresConnection) throws -> FreezePermission {
         let rows = try connection.query("""
             SELECT id, granted_by_kind, granted_by_id, granted_at, revoked_by_kind, revoked_by_id, revoked_at
             FROM freeze_permission_grants WHERE partner_id = $1 ORDER BY granted_at DESC, id

@@ -131,7 +131,7 @@ public final class IdempotentClaim: Sendable {
 
     /// The outcome a batch stored for `customerID` under this key, if that customer's change
     /// committed before the request died.
-    func batchOutcome<Outcome: Decodable>(_ customerID: UUID, as: Outcome.Type, _ connection: PostgresConnection) throws -> Outcome? {
+    func batchOutcome<Outcome: Decodable>(_ customerID: CustomerID, as: Outcome.Type, _ connection: PostgresConnection) throws -> Outcome? {
         let rows = try connection.query("""
             SELECT outcome FROM idempotency_batch_items
             WHERE tenant_id = $1 AND principal_kind = $2 AND principal_id = $3 AND key = $4
@@ -141,7 +141,7 @@ public final class IdempotentClaim: Sendable {
     }
 
     /// Stores one customer's outcome in that customer's transaction.
-    func recordBatchOutcome<Outcome: Encodable>(_ customerID: UUID, _ outcome: Outcome, _ connection: PostgresConnection) throws {
+    func recordBatchOutcome<Outcome: Encodable>(_ customerID: CustomerID, _ outcome: Outcome, _ connection: PostgresConnection) throws {
         let text = String(decoding: try JSONEncoder().encode(outcome), as: UTF8.self)
         try connection.execute("""
             INSERT INTO idempotency_batch_items (tenant_id, principal_kind, principal_id, key, outcome) VALUES ($1, $2, $3, $4, $5)

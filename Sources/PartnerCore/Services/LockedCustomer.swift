@@ -8,7 +8,7 @@ import Postgres
 /// grant is read by a second statement, after the locks are held, so it sees any grant
 /// change that committed while this transaction waited.
 struct LockedCustomer {
-    var id: UUID
+    var id: CustomerID
     var status: CustomerStatus
     /// A freeze's retention (DESIGN §9): the partner's own, else the distributor's, else the
     /// customer's level policy, else 15 days.
@@ -45,7 +45,7 @@ struct LockedCustomer {
     }
 
     static func lock(
-        _ customerID: UUID, for principal: Principal, locking: Bool = true, _ connection: PostgresConnection
+        _ customerID: CustomerID, for principal: Principal, locking: Bool = true, _ connection: PostgresConnection
     ) throws -> LockedCustomer {
         let (sql, visibleBind) = lockSQL(visibleTo: principal, locking: locking)
         guard let row = try connection.query(sql, [customerID, visibleBind]).first else {
@@ -62,7 +62,7 @@ struct LockedCustomer {
 
     /// The batch jobs' lock (actor system, DESIGN §10): the same row locks and facts, for any
     /// customer, with no principal's authority checked. `nil`: no such customer.
-    static func lockForSystem(_ customerID: UUID, _ connection: PostgresConnection) throws -> LockedCustomer? {
+    static func lockForSystem(_ customerID: CustomerID, _ connection: PostgresConnection) throws -> LockedCustomer? {
         guard let row = try connection.query(factsSQL(visible: "true", locking: true), [customerID]).first else { return nil }
         return try facts(customerID, row, actorKind: nil, connection)
     }
@@ -71,10 +71,10 @@ struct LockedCustomer {
 
     /// The facts of a locked row; the grant is read after the lock (see above).
     private static func facts(
-        _ customerID: UUID, _ row: PostgresRow, actorKind: Principal.Kind?, _ connection: PostgresConnection
+        _ customerID: CustomerID, _ row: PostgresRow, actorKind: Principal.Kind?, _ connection: PostgresConnection
     ) throws -> LockedCustomer {
-        let partnerID: UUID = try row.decode(1)
-        let distributorID: UUID = try row.decode(2)
+        let partnerID: PartnerID = try row.decode(1)
+        let distributorID: DistributorID = try row.decode(2)
         let granted: Bool = try connection.query(grantSQL, [partnerID]).single().decode(0)
         let authority = Authority(facts: .init(
             partnerID: partnerID, distributorID: distributorID,
@@ -93,13 +93,11 @@ struct LockedCustomer {
             actorRequiresCode: requiresCode)
     }
 
-    func activeRestriction(_ connection: PostgresConnection) throws -> (id: UUID, type: RestrictionType, origin: RestrictionOrigin)? {
+    func activeRestriction(_ connection: PostgresConnection) throws -> (id: RestrictionID, type: RestrictionType, origin: RestrictionOrigin)? {
         guard let row = try connection.query(
             "SELECT id, type, origin FROM restrictions WHERE customer_id = $1 AND lifted_at IS NULL", [id]).first
         else { return nil }
-        guard let type = RestrictionType(rawValue: try row.decode(1)), let origin = RestrictionOrigin(rawValue: try row.decode(2))
-        else { throw PartnerError.internal }
-        return (try row.decode(0), type, origin)
+        return (try row.decode(0), try row.decode(1, as: RestrictionType.self), try row.decode(2, as: RestrictionOrigin.self))
     }
 }
 

@@ -6,7 +6,7 @@ public struct OutboxEvent: Sendable, Codable, Equatable {
     public var id: Int64
     public var type: String
     public var occurredAt: Date
-    public var customerId: UUID?
+    public var customerId: CustomerID?
     public var data: PostgresJSON
 }
 
@@ -140,7 +140,7 @@ public struct Outbox: Sendable {
             let id: Int64 = try row.decode(0)
             let event = OutboxEvent(
                 id: id, type: try row.decode(2), occurredAt: try row.decode(3),
-                customerId: try row.decode(4, as: UUID?.self), data: try row.decode(5))
+                customerId: try row.decode(4, as: CustomerID?.self), data: try row.decode(5))
             return (event, "\(try row.decode(1, as: String.self)):\(id)")
         }
     }

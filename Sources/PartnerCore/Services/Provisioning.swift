@@ -20,7 +20,7 @@ public struct ResourceProvisioning: Sendable {
 
 /// The answer to a provisioning request: the id for one resource, the count for many.
 public struct ProvisionedResources: Sendable, Codable, Equatable {
-    public var id: UUID?
+    public var id: ResourceID?
     public var created: Int
 }
 
@@ -44,13 +44,13 @@ public struct Provisioning: Sendable {
             ).single()
             let distributor = try Self.distributor(row)
             try AuditLog.append(
-                connection, context, action: "distributor.created", target: ("distributor", distributor.id),
+                connection, context, action: "distributor.created", target: ("distributor", distributor.id.uuid),
                 scope: TenantScope(distributorID: distributor.id), details: ["name": .string(name)])
             return distributor
         }
     }
 
-    public func createPartner(distributorID: UUID, name: String, context: ChangeContext) async throws -> Partner {
+    public func createPartner(distributorID: DistributorID, name: String, context: ChangeContext) async throws -> Partner {
         try context.principal.requireOperator()
         let name = try Validate.name(name)
         return try await client.withTransaction(answering: context) { connection in
@@ -60,30 +60,30 @@ public struct Provisioning: Sendable {
             guard let row = rows.first else { throw PartnerError.notFound("the distributor") }
             let partner = try Self.partner(row)
             try AuditLog.append(
-                connection, context, action: "partner.created", target: ("partner", partner.id),
+                connection, context, action: "partner.created", target: ("partner", partner.id.uuid),
                 scope: TenantScope(distributorID: distributorID, partnerID: partner.id), details: ["name": .string(name)])
             return partner
         }
     }
 
     /// Creates a customer and answers it as `GET /v1/customers/{cid}` would.
-    public func createCustomer(partnerID: UUID, name: String, level: CustomerLevel = .v0, context: ChangeContext) async throws -> Customer {
+    public func createCustomer(partnerID: PartnerID, name: String, level: CustomerLevel = .v0, context: ChangeContext) async throws -> Customer {
         try context.principal.requireOperator()
         let name = try Validate.name(name)
         // The id is chosen here and the partner read first, so the insert names its
         // customer: on Citus a single-shard statement, not an INSERT … SELECT planned
         // through the coordinator. The foreign key still guards the partner.
-        let id = UUID.random()
+        let id = CustomerID.random()
         return try await client.withTransaction(answering: context) { connection in
             guard let partner = try connection.query("SELECT distributor_id FROM partners WHERE id = $1", [partnerID]).first else {
                 throw PartnerError.notFound("the partner")
             }
-            let distributorID: UUID = try partner.decode(0)
+            let distributorID: DistributorID = try partner.decode(0)
             try connection.execute(
                 "INSERT INTO customers (id, partner_id, distributor_id, name, level) VALUES ($1, $2, $3, $4, $5)",
                 [id, partnerID, distributorID, name, level.rawValue])
             try AuditLog.append(
-                connection, context, action: "customer.created", target: ("customer", id),
+                connection, context, action: "customer.created", target: ("customer", id.uuid),
                 scope: TenantScope(distributorID: distributorID, partnerID: partnerID, customerID: id),
                 details: ["name": .string(name), "level": .string(level.rawValue)])
             var customer = try Customers.customer(
@@ -95,7 +95,7 @@ public struct Provisioning: Sendable {
 
     /// Sets a customer's level (DESIGN §9), audited with the old and the new level. The new
     /// level's policy applies to freezes, expiries and grace ends from now on.
-    public func updateCustomer(id: UUID, level: CustomerLevel?, context: ChangeContext) async throws -> Customer {
+    public func updateCustomer(id: CustomerID, level: CustomerLevel?, context: ChangeContext) async throws -> Customer {
         try context.principal.requireOperator()
         guard let level else { throw PartnerError.validation("nothing to change: give level") }
         return try await client.withTransaction(answering: context) { connection in
@@ -104,7 +104,7 @@ public struct Provisioning: Sendable {
             else { throw PartnerError.notFound("the customer") }
             try connection.execute("UPDATE customers SET level = $2, updated_at = now() WHERE id = $1", [id, level.rawValue])
             try AuditLog.append(
-                connection, context, action: "customer.updated", target: ("customer", id),
+                connection, context, action: "customer.updated", target: ("customer", id.uuid),
                 scope: TenantScope(distributorID: try old.decode(2), partnerID: try old.decode(1), customerID: id),
                 details: ["level": .string(level.rawValue), "previous_level": .string(try old.decode(0))])
             return try Customers.customer(
@@ -121,7 +121,7 @@ public struct Provisioning: Sendable {
         FROM provision_resources($1, $2, $3, $4, $5::integer, $6)
         """
 
-    public func createResources(customerID: UUID, _ request: ResourceProvisioning, context: ChangeContext) async throws -> ProvisionedResources {
+    public func createResources(customerID: CustomerID, _ request: ResourceProvisioning, context: ChangeContext) async throws -> ProvisionedResources {
         try context.principal.requireOperator()
         let type = try Validate.resourceType(request.type)
         let count = request.count ?? 1
@@ -152,9 +152,9 @@ public struct Provisioning: Sendable {
                 throw PartnerError(.purchaseRestricted, "the customer's resources are frozen; lift the restriction before adding resources")
             }
             let created: Int = try row.decode(3)
-            let firstID = count == 1 ? try row.decode(4, as: UUID?.self) : nil
+            let firstID = count == 1 ? try row.decode(4, as: ResourceID?.self) : nil
             try AuditLog.append(
-                connection, context, action: "resources.provisioned", target: ("customer", customerID),
+                connection, context, action: "resources.provisioned", target: ("customer", customerID.uuid),
                 scope: TenantScope(distributorID: try row.decode(2), partnerID: try row.decode(1), customerID: customerID),
                 details: ["count": .number(Double(created)), "type": .string(type), "billing_mode": .string(request.billingMode.rawValue)])
             return ProvisionedResources(id: firstID, created: created)
@@ -164,20 +164,20 @@ public struct Provisioning: Sendable {
     /// Changes a distributor's status or retention period.
     /// `clearRetention` removes its own retention, so the customers' level policies decide.
     public func updateDistributor(
-        id: UUID, status: TenantStatus?, retentionSeconds: Int?, clearRetention: Bool = false, context: ChangeContext
+        id: DistributorID, status: TenantStatus?, retentionSeconds: Int?, clearRetention: Bool = false, context: ChangeContext
     ) async throws -> Distributor {
         try await updateTenant(
-            kind: "distributor", columns: Self.distributorColumns, id: id, status: status, retentionSeconds: retentionSeconds,
+            kind: "distributor", columns: Self.distributorColumns, id: id.uuid, status: status, retentionSeconds: retentionSeconds,
             clearRetention: clearRetention, context: context, decode: Self.distributor, scope: { TenantScope(distributorID: $0.id) })
     }
 
     /// Changes a partner's status or its own retention period.
     /// `clearRetention` removes its own retention, so the distributor's applies.
     public func updatePartner(
-        id: UUID, status: TenantStatus?, retentionSeconds: Int?, clearRetention: Bool = false, context: ChangeContext
+        id: PartnerID, status: TenantStatus?, retentionSeconds: Int?, clearRetention: Bool = false, context: ChangeContext
     ) async throws -> Partner {
         try await updateTenant(
-            kind: "partner", columns: Self.partnerColumns, id: id, status: status, retentionSeconds: retentionSeconds,
+            kind: "partner", columns: Self.partnerColumns, id: id.uuid, status: status, retentionSeconds: retentionSeconds,
             clearRetention: clearRetention, context: context, decode: Self.partner, scope: { TenantScope(distributorID: $0.distributorId, partnerID: $0.id) })
     }
 

@@ -4,19 +4,19 @@ import Postgres
 /// An order a customer places: buy a new resource, renew a prepaid one, or change one.
 public enum OrderRequest: Sendable {
     case buy(type: String, billingMode: BillingMode, termMonths: Int?, spec: JSONValue?)
-    case renew(resourceID: UUID, termMonths: Int)
-    case change(resourceID: UUID, spec: JSONValue)
+    case renew(resourceID: ResourceID, termMonths: Int)
+    case change(resourceID: ResourceID, spec: JSONValue)
 }
 
 public struct OrderResult: Sendable, Codable, Equatable {
     public var orderId: UUID
     public var action: String
-    public var resourceId: UUID
+    public var resourceId: ResourceID
     public var resource: Resource
 }
 
 public struct UsageResult: Sendable, Codable, Equatable {
-    public var resourceId: UUID
+    public var resourceId: ResourceID
     public var accepted: Bool
 }
 
@@ -65,7 +65,7 @@ public struct PurchaseGate: Sendable {
         SELECT \(Resources.returningColumns) FROM buy_resource($1, $2, $3, $4, $5, $6::integer, $7, $8)
         """
 
-    public func order(customerID: UUID, _ request: OrderRequest, context: ChangeContext) async throws -> OrderResult {
+    public func order(customerID: CustomerID, _ request: OrderRequest, context: ChangeContext) async throws -> OrderResult {
         try Access.requireOwnCustomer(context.principal, customerID, "places its own orders")
         switch request {
         case .buy(let type, let billingMode, let termMonths, let spec):
@@ -105,7 +105,7 @@ public struct PurchaseGate: Sendable {
     }
 
     private func buy(
-        _ customerID: UUID, type: String, billingMode: BillingMode, termMonths: Int?, spec: JSONValue?, context: ChangeContext
+        _ customerID: CustomerID, type: String, billingMode: BillingMode, termMonths: Int?, spec: JSONValue?, context: ChangeContext
     ) async throws -> OrderResult {
         let type = try Validate.resourceType(type)
         var months: Int? = nil
@@ -118,7 +118,7 @@ public struct PurchaseGate: Sendable {
         let json = try specJSON(spec)
         let (refusal, ticket) = refusals.refusal(customerID: customerID)
         if refusal == .purchases { throw Self.restricted }
-        let resourceID = UUID.random()
+        let resourceID = ResourceID.random()
         let orderID = UUID.random()
         let refusals = self.refusals
         return try await oneStatement(
@@ -156,7 +156,7 @@ public struct PurchaseGate: Sendable {
 
     /// Renew and change: lock the customer, check status, lock the resource, apply.
     private func modify(
-        _ customerID: UUID, _ resourceID: UUID, action: String, context: ChangeContext,
+        _ customerID: CustomerID, _ resourceID: ResourceID, action: String, context: ChangeContext,
         apply: @escaping @Sendable (PostgresConnection, Resource) throws -> PostgresRow,
         order: @escaping @Sendable () -> (Int?, PostgresJSON?)
     ) async throws -> OrderResult {
@@ -208,7 +208,7 @@ public struct PurchaseGate: Sendable {
                 ])
             }
             try AuditLog.append(
-                connection, context, action: "order.\(action)", target: ("resource", resourceID), scope: scope, details: details)
+                connection, context, action: "order.\(action)", target: ("resource", resourceID.uuid), scope: scope, details: details)
             return OrderResult(orderId: orderID, action: action, resourceId: resourceID, resource: updated)
         }
     }
@@ -219,7 +219,7 @@ public struct PurchaseGate: Sendable {
     /// resource; only an active resource is locked (a refused check costs a read).
     static let usageSQL = "SELECT decided_state, recorded, deadline FROM record_usage($1, $2, $3::numeric)"
 
-    public func recordUsage(customerID: UUID, resourceID: UUID, quantity: Double, context: ChangeContext) async throws -> UsageResult {
+    public func recordUsage(customerID: CustomerID, resourceID: ResourceID, quantity: Double, context: ChangeContext) async throws -> UsageResult {
         try Access.requireOwnCustomer(context.principal, customerID, "reports its own usage")
         // Usage is stored as numeric(20, 6): a smaller quantity would round to 0 and break
         // the table's `quantity > 0` check.
@@ -234,9 +234,8 @@ public struct PurchaseGate: Sendable {
             // Recorded: the resource is active, or expired and in its grace period (DESIGN §9).
             if try row.decode(1, as: Int.self) == 1 { return UsageResult(resourceId: resourceID, accepted: true) }
             // Refused: frozen or released, the only states record_usage refuses in.
-            guard let state = ResourceState(rawValue: try row.decode(0)), state == .frozen || state == .released else {
-                throw PartnerError.internal
-            }
+            let state = try row.decode(0, as: ResourceState.self)
+            guard state == .frozen || state == .released else { throw PartnerError.internal }
             // Frozen until the sweep may release it, at the end of its retention (no retention
             // yet: a freeze won the row just now, so remember nothing).
             refusals.remember(

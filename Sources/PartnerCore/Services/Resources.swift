@@ -19,12 +19,12 @@ public struct Resources: Sendable {
             state: try row.decode(4, as: ResourceState.self),
             spec: try row.decode(5), expiresAt: try row.decode(6, as: Date?.self), frozenAt: try row.decode(7, as: Date?.self),
             retentionUntil: try row.decode(8, as: Date?.self), releasedAt: try row.decode(9, as: Date?.self),
-            createdAt: try row.decode(10), frozenReason: try row.decode(11, as: String?.self).flatMap(FrozenReason.init(rawValue:)),
+            createdAt: try row.decode(10), frozenReason: try row.decode(11, as: FrozenReason?.self),
             graceUntil: try row.decode(12, as: Date?.self))
     }
 
     /// A customer's resources by id, optionally in one state.
-    public func list(_ principal: Principal, customerID: UUID, state: ResourceState?, page: PageRequest) async throws -> Page<Resource> {
+    public func list(_ principal: Principal, customerID: CustomerID, state: ResourceState?, page: PageRequest) async throws -> Page<Resource> {
         let after = try page.position.map { position -> UUID in
             guard let id = UUID(uuidString: position) else { throw PartnerError.validation("cursor is not one this service returned") }
             return id

@@ -35,9 +35,9 @@ public struct UnfreezeRequest: Sendable {
 }
 
 public struct FreezeResult: Sendable, Codable, Equatable {
-    public var customerId: UUID
+    public var customerId: CustomerID
     public var status: CustomerStatus
-    public var restrictionId: UUID
+    public var restrictionId: RestrictionID
     public var type: RestrictionType
     public var frozenResources: Int
     public var retentionUntil: Date?
@@ -50,13 +50,13 @@ public struct FreezePreview: Sendable, Codable, Equatable {
     /// A prepaid resource whose grace would end while the customer is restricted: it cannot
     /// be renewed then, so it would be frozen (and later released) by its own expiry.
     public struct PrepaidExpiry: Sendable, Codable, Equatable {
-        public var resourceId: UUID
+        public var resourceId: ResourceID
         public var expiresAt: Date
         public var graceUntil: Date
     }
 
     public var dryRun = true
-    public var customerId: UUID
+    public var customerId: CustomerID
     public var type: RestrictionType
     /// Active pay-per-use resources the freeze would freeze (0 for `purchase`).
     public var frozenResources: Int
@@ -71,14 +71,14 @@ public struct FreezePreview: Sendable, Codable, Equatable {
 }
 
 public struct UnfreezeResult: Sendable, Codable, Equatable {
-    public var customerId: UUID
+    public var customerId: CustomerID
     public var status: CustomerStatus
-    public var restrictionId: UUID
+    public var restrictionId: RestrictionID
     public var unfrozenResources: Int
     /// Resources the retention sweep already released: their data is gone for good.
     public var releasedResources: Int
     /// Up to 100 of those, so the console can name them.
-    public var notRecoverableResourceIds: [UUID]
+    public var notRecoverableResourceIds: [ResourceID]
 }
 
 /// One customer's outcome in a batch.
@@ -89,7 +89,7 @@ public struct BatchOutcome<Result: Sendable & Codable & Equatable>: Sendable, Co
         public var message: String
     }
 
-    public var customerId: UUID
+    public var customerId: CustomerID
     public var outcome: Outcome
     public var result: Result?
     public var error: Failure?

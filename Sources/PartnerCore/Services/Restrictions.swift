@@ -25,7 +25,7 @@ public struct Restrictions: Sendable {
 
     // MARK: Freeze
 
-    public func freeze(customerID: UUID, _ request: FreezeRequest, context: ChangeContext) async throws -> FreezeResult {
+    public func freeze(customerID: CustomerID, _ request: FreezeRequest, context: ChangeContext) async throws -> FreezeResult {
         let reason = try Self.validate(request)
         return try await Self.settle(client.withTransaction(in: Access.tenant(of: context.principal)) { connection in
             let locked = try LockedCustomer.lock(customerID, for: context.principal, connection)
@@ -36,7 +36,7 @@ public struct Restrictions: Sendable {
 
     /// Freezes up to ten customers, each in its own transaction. A verification code is
     /// checked once for the whole batch.
-    public func freeze(customerIDs: [UUID], _ request: FreezeRequest, context: ChangeContext) async throws -> [BatchOutcome<FreezeResult>] {
+    public func freeze(customerIDs: [CustomerID], _ request: FreezeRequest, context: ChangeContext) async throws -> [BatchOutcome<FreezeResult>] {
         try Self.requireActorKind(context.principal)
         let reason = try Self.validate(request)
         try Self.validateBatch(customerIDs)
@@ -82,7 +82,7 @@ public struct Restrictions: Sendable {
     /// the restriction does: at `lift_at` when one is given, else when the retention of the
     /// frozen resources would end (the same period for a `purchase` restriction). A
     /// restricted customer cannot renew them (the purchase gate), so they would be frozen.
-    public func preview(customerID: UUID, type: RestrictionType?, liftAt: Date?, principal: Principal) async throws -> FreezePreview {
+    public func preview(customerID: CustomerID, type: RestrictionType?, liftAt: Date?, principal: Principal) async throws -> FreezePreview {
         try Self.requireActorKind(principal)
         try Self.validateLift(liftAt)
         let type = type ?? .purchaseAndResources
@@ -144,7 +144,7 @@ public struct Restrictions: Sendable {
     /// Applies a restriction to a locked customer: a person's (`manual`) or a budget's
     /// (`budget`, actor system with no id).
     static func apply(
-        _ locked: LockedCustomer, restrictionID: UUID, type: RestrictionType, reason: String, actor: ActorRef,
+        _ locked: LockedCustomer, restrictionID: RestrictionID, type: RestrictionType, reason: String, actor: ActorRef,
         origin: RestrictionOrigin, requestID: String?, liftAt: Date?, _ connection: PostgresConnection
     ) throws -> FreezeResult {
         let row = try connection.query(applyFreezeSQL, [
@@ -173,14 +173,14 @@ public struct Restrictions: Sendable {
             return .refused(refusal)
         }
         return .done(try apply(
-            locked, restrictionID: UUID.random(), type: request.type, reason: reason,
+            locked, restrictionID: .random(), type: request.type, reason: reason,
             actor: ActorRef(kind: context.principal.actorKind, id: context.principal.id), origin: .manual,
             requestID: context.requestID, liftAt: request.liftAt, connection))
     }
 
     // MARK: Unfreeze
 
-    public func unfreeze(customerID: UUID, _ request: UnfreezeRequest, context: ChangeContext) async throws -> UnfreezeResult {
+    public func unfreeze(customerID: CustomerID, _ request: UnfreezeRequest, context: ChangeContext) async throws -> UnfreezeResult {
         let reason = try Validate.reason(request.reason)
         defer { refusals.forget(customerIDs: [customerID]) }
         return try await Self.settle(client.withTransaction(in: Access.tenant(of: context.principal)) { connection in
@@ -190,7 +190,7 @@ public struct Restrictions: Sendable {
         })
     }
 
-    public func unfreeze(customerIDs: [UUID], _ request: UnfreezeRequest, context: ChangeContext) async throws -> [BatchOutcome<UnfreezeResult>] {
+    public func unfreeze(customerIDs: [CustomerID], _ request: UnfreezeRequest, context: ChangeContext) async throws -> [BatchOutcome<UnfreezeResult>] {
         try Self.requireActorKind(context.principal)
         let reason = try Validate.reason(request.reason)
         try Self.validateBatch(customerIDs)
@@ -241,7 +241,7 @@ public struct Restrictions: Sendable {
     /// Lifts the active restriction of a locked customer, a person's or (actor system) a
     /// budget's.
     static func lift(
-        _ locked: LockedCustomer, restrictionID: UUID, reason: String, actor: ActorRef, requestID: String?,
+        _ locked: LockedCustomer, restrictionID: RestrictionID, reason: String, actor: ActorRef, requestID: String?,
         _ connection: PostgresConnection
     ) throws -> UnfreezeResult {
         let row = try connection.query(applyUnfreezeSQL, [
@@ -272,7 +272,7 @@ public struct Restrictions: Sendable {
     /// the lock orders them, so the second reads what the first committed and the change
     /// happens once, whichever attempt's answer the client keeps.
     static func once<Value: Codable & Sendable>(
-        _ customerID: UUID, _ context: ChangeContext, _ connection: PostgresConnection,
+        _ customerID: CustomerID, _ context: ChangeContext, _ connection: PostgresConnection,
         _ change: (LockedCustomer) throws -> Settled<Value>
     ) throws -> Settled<Value> {
         let locked = try LockedCustomer.lock(customerID, for: context.principal, connection)
@@ -297,7 +297,7 @@ public struct Restrictions: Sendable {
         try principal.requirePartnerOrDistributor("only the customer's partner or distributor can \(action)")
     }
 
-    static func validateBatch(_ customerIDs: [UUID]) throws {
+    static func validateBatch(_ customerIDs: [CustomerID]) throws {
         guard (1...maximumBatch).contains(customerIDs.count) else {
             throw PartnerError.validation("customer_ids must list 1 to \(maximumBatch) customers")
         }
@@ -310,7 +310,7 @@ public struct Restrictions: Sendable {
     /// caller's setting asks for one.
     func verifyOnce(_ code: String?, purpose: VerificationPurpose, context: ChangeContext) async throws {
         let principal = context.principal
-        guard principal.kind == .partner || principal.kind == .distributor else { return }
+        guard principal.isPartnerOrDistributor else { return }
         // A batch taken over after a crash: its first attempt used the code up.
         if context.idempotency?.codeVerified == true { return }
         let codes = self.codes
@@ -334,7 +334,7 @@ public struct Restrictions: Sendable {
     /// makes the answer one not to keep: a retry with the same `Idempotency-Key` replays the
     /// customers that committed and tries that one again.
     static func batch<Result: Sendable & Codable & Equatable>(
-        _ customerIDs: [UUID], _ context: ChangeContext, _ change: @escaping @Sendable (UUID) async throws -> Result
+        _ customerIDs: [CustomerID], _ context: ChangeContext, _ change: @escaping @Sendable (CustomerID) async throws -> Result
     ) async -> [BatchOutcome<Result>] {
         await withTaskGroup(of: (Int, BatchOutcome<Result>).self) { group in
             func start(_ index: Int) {

@@ -11,10 +11,8 @@ public struct RetentionPolicies: Sendable {
     static let columns = "level, freeze_retention_seconds, prepaid_grace_seconds, prepaid_retention_seconds, updated_at"
 
     static func policy(_ row: PostgresRow) throws -> RetentionPolicy {
-        let level: String = try row.decode(0)
-        guard let parsed = CustomerLevel(rawValue: level) else { throw PartnerError.internal }
-        return RetentionPolicy(
-            level: parsed, freezeRetentionSeconds: try row.decode(1), prepaidGraceSeconds: try row.decode(2),
+        RetentionPolicy(
+            level: try row.decode(0, as: CustomerLevel.self), freezeRetentionSeconds: try row.decode(1), prepaidGraceSeconds: try row.decode(2),
             prepaidRetentionSeconds: try row.decode(3), updatedAt: try row.decode(4))
     }
 

@@ -222,7 +222,7 @@ public struct RetentionSweep: Sendable {
                 // The sweep's explicit path to every tenant: it lists customers with work; each
                 // batch function then names its one customer.
                 let customers = try await client.withTransaction(in: .all, readOnly: true) { connection in
-                    try connection.query(listingSQL, listing).map { try $0.decode(0, as: UUID.self) }
+                    try connection.query(listingSQL, listing).map { try $0.decode(0, as: CustomerID.self) }
                 }
                 var progressed = false
                 for customer in customers {

@@ -21,14 +21,14 @@ struct ScheduledLifts: Sendable {
     /// The reason recorded on a scheduled lift.
     static let reason = "scheduled lift"
 
-    func due(limit: Int) async throws -> [(customerID: UUID, restrictionID: UUID)] {
+    func due(limit: Int) async throws -> [(customerID: CustomerID, restrictionID: RestrictionID)] {
         try await client.withTransaction(in: .all, readOnly: true) { connection in
-            try connection.query(Self.dueSQL, [limit]).map { try $0.decode((UUID, UUID).self) }
+            try connection.query(Self.dueSQL, [limit]).map { try $0.decode((CustomerID, RestrictionID).self) }
         }
     }
 
     /// Lifts one restriction if it is still active and due; answers whether it did.
-    func lift(customerID: UUID, restrictionID: UUID) async throws -> Bool {
+    func lift(customerID: CustomerID, restrictionID: RestrictionID) async throws -> Bool {
         try await client.withTransaction(in: .all) { connection in
             guard let locked = try LockedCustomer.lockForSystem(customerID, connection) else { return false }
             let due = try connection.query(

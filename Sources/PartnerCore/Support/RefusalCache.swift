@@ -23,9 +23,9 @@ public final class RefusalCache: Sendable {
     }
 
     private struct Key: Hashable {
-        var customerID: UUID
+        var customerID: CustomerID
         /// nil for the customer's purchases.
-        var resourceID: UUID?
+        var resourceID: ResourceID?
     }
 
     private struct State {
@@ -49,7 +49,7 @@ public final class RefusalCache: Sendable {
     }
 
     /// A remembered refusal, or nil and a ticket for `remember`.
-    public func refusal(customerID: UUID, resourceID: UUID? = nil) -> (Refusal?, Ticket) {
+    public func refusal(customerID: CustomerID, resourceID: ResourceID? = nil) -> (Refusal?, Ticket) {
         let now = ContinuousClock.now
         return state.withLock { state in
             (state.entries.value(for: Key(customerID: customerID, resourceID: resourceID), now: now),
@@ -61,7 +61,7 @@ public final class RefusalCache: Sendable {
     /// `ticket` was taken. `validUntil` ends it sooner: a frozen resource is released by the
     /// sweep (another process, which cannot tell this cache) only once its retention has run
     /// out, so its "frozen" is remembered no longer than that.
-    public func remember(_ refusal: Refusal, customerID: UUID, resourceID: UUID? = nil, ticket: Ticket, validUntil: Date? = nil) {
+    public func remember(_ refusal: Refusal, customerID: CustomerID, resourceID: ResourceID? = nil, ticket: Ticket, validUntil: Date? = nil) {
         var lifetime = self.lifetime
         if let validUntil {
             let left = validUntil.timeIntervalSinceNow
@@ -77,7 +77,7 @@ public final class RefusalCache: Sendable {
     }
 
     /// Forgets every refusal of these customers: their restriction was just lifted.
-    public func forget(customerIDs: some Sequence<UUID>) {
+    public func forget(customerIDs: some Sequence<CustomerID>) {
         let customers = Set(customerIDs)
         state.withLock { state in
             state.generation &+= 1

@@ -155,10 +155,12 @@ public struct WebhookDelivery: Sendable {
         return try await client.withTransaction(in: .all) { connection -> Claim? in
             guard let row = try connection.query(Self.claimSQL, [policy.leaseSeconds, token]).first else { return nil }
             let id: UUID = try row.decode(0)
-            guard let kind = Principal.Kind(rawValue: try row.decode(1)) else { throw PartnerError.internal }
-            let distributor: UUID = try row.decode(2)
-            let partner: UUID? = try row.decode(3)
-            let owner = Principal(kind: kind, id: kind == .partner ? partner ?? distributor : distributor, distributorID: distributor, partnerID: partner)
+            let kind = try row.decode(1, as: Principal.Kind.self)
+            let distributor: DistributorID = try row.decode(2)
+            let partner: PartnerID? = try row.decode(3)
+            let owner = Principal(
+                kind: kind, id: kind == .partner ? partner?.uuid ?? distributor.uuid : distributor.uuid, distributorID: distributor,
+                partnerID: partner)
             return Claim(
                 id: id, token: token, owner: owner, url: try row.decode(4), eventTypes: try row.decode(5, as: [String]?.self),
                 secret: try key.open(try row.decode(6), subscription: id, connection), position: (try row.decode(7), try row.decode(8)),

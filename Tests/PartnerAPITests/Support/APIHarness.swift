@@ -63,14 +63,7 @@ struct API: Sendable {
 
     // MARK: Reading the database
 
-    /// The first column of the single row of `sql`, as an integer.
-    func count(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) async throws -> Int {
-        try await client.query(sql, parameters).single().decode(0)
-    }
-
-    func text(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) async throws -> String? {
-        try await client.query(sql, parameters).single().decode(0, as: String?.self)
-    }
+    // Values: `client.int`, `client.string` and the other reads of TestSupport.
 
     /// The proof that nothing changed, the one the core tests use (`DatabaseState`): every
     /// table a request can change, row by row. Verification-code attempts and stored

@@ -315,7 +315,7 @@ public struct Restrictions: Sendable {
         if context.idempotency?.codeVerified == true { return }
         let codes = self.codes
         let refusal = try await client.withTransaction { connection -> PartnerError? in
-            let table = principal.kind == .partner ? "partners" : "distributors"
+            let table = try Settings.table(for: principal)
             let rows = try connection.query("SELECT verification_code_required FROM \(table) WHERE id = $1", [principal.id])
             guard let row = rows.first, try row.decode(0, as: Bool.self) else { return nil }
             if let refusal = try codes.verify(connection, principal: principal, purpose: purpose, code: code) { return refusal }

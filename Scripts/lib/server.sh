@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# One way for the scripts (bench, reliability, api-fuzz, citus-check) to run
+# One way for the scripts (bench, reliability, api-fuzz, citus-check, console-test) to run
 # `partner-center serve`: on a free loopback port, its output in a log, ready once /readyz
 # answers 200, stopped gracefully. Source after common.sh; BIN names the binary.
 

@@ -115,9 +115,7 @@ struct OrderTests {
             try await api.world.freeze(tenant, as: tenant.partner.principal, reason: "set-up")
             let released = tenant.payPerUseIDs[0]
             try await api.release([released])
-            _ = try await api.services.restrictions.unfreeze(
-                customerID: tenant.customer.id, UnfreezeRequest(reason: "set-up"),
-                context: .init(principal: tenant.partner.principal, requestID: "test-setup"))
+            try await api.world.unfreeze(tenant, reason: "set-up")
             let before = try await api.snapshot()
             expectError(try await api.call(
                 .post, "/v1/customers/\(tenant.customer.id)/orders", as: tenant.customer.token,

@@ -205,7 +205,8 @@ extension Principal {
 }
 
 extension EntityID {
-    /// The UUID in Foundation's uppercase form: requests in the tests send ids as clients
-    /// may (any case is accepted on input); answers are compared in lowercase.
+    /// The UUID in Foundation's uppercase form, for the tests that send ids in upper case
+    /// (any case is accepted on input). An id interpolated into a path is lowercase, as its
+    /// `description` is.
     public var uuidString: String { uuid.uuidString }
 }

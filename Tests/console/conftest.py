@@ -1,8 +1,8 @@
 """Fixtures for the console's browser tests.
 
 Session-wide: the server Scripts/console-test started (CONSOLE_URL) on the fresh database it
-cloned and seeded (CONSOLE_DATABASE_URL, with `seed-demo --json` in CONSOLE_SEED), the same
-server start as every other script's (Scripts/lib/server.sh); the binary (PARTNER_CENTER_BIN)
+cloned and seeded (CONSOLE_DATABASE_URL, with `seed-demo --json` in CONSOLE_SEED), started
+as the bench and the drills start theirs (Scripts/lib/server.sh); the binary (PARTNER_CENTER_BIN)
 for the batch commands; one headless Chromium through chromedriver, quit on every path.
 Per test: a clean tab (no sessionStorage), a screenshot on failure, and a check that the
 browser logged no Content-Security-Policy violation and no uncaught script error.

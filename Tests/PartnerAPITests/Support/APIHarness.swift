@@ -25,9 +25,7 @@ struct API: Sendable {
     let operatorToken: String
 
     /// The operator as a principal, for set-up calls to the services.
-    var operatorContext: ChangeContext {
-        ChangeContext(principal: Principal(kind: .operator, id: operatorID), requestID: "test-setup")
-    }
+    var operatorContext: ChangeContext { world.operatorContext }
 
     /// Sends one request. `json` is sent as the body verbatim (so tests can send malformed
     /// text); `token` becomes `Authorization: Bearer …`.
@@ -61,9 +59,7 @@ struct API: Sendable {
         }
     }
 
-    // MARK: Reading the database
-
-    // Values: `client.int`, `client.string` and the other reads of TestSupport.
+    // MARK: Reading the database (values: TestSupport's `client.int`, `client.string`, …)
 
     /// The proof that nothing changed, the one the core tests use (`DatabaseState`): every
     /// table a request can change, row by row. Verification-code attempts and stored

@@ -177,7 +177,8 @@ public struct APIKeys: Sendable {
                 RETURNING principal_kind, principal_id, prefix, revoked_at
                 """, [keyID, principal.kind == .operator, principal.actorKind, principal.id])
             guard let row = rows.first else { throw PartnerError.notFound("the API key") }
-            let scope = try Self.scope(of: try row.decode(0, as: Principal.Kind.self), id: try row.decode(1), connection) ?? TenantScope(distributorID: nil)
+            let kind = try row.decode(0, as: Principal.Kind.self)
+            let scope = try Self.scope(of: kind, id: try row.decode(1), connection) ?? TenantScope(distributorID: nil)
             try AuditLog.append(connection, context, action: "api_key.revoked", target: ("api_key", keyID), scope: scope)
             return RevokedAPIKey(id: keyID, prefix: try row.decode(2), revokedAt: try row.decode(3))
         }

@@ -186,7 +186,8 @@ public struct BudgetSettlement: Sendable {
         }
         let state = SettledBudget(
             exhausted: try row.decode(0), crossedLimit: try row.decode(2), rolled: try row.decode(3),
-            policy: try row.decode(4, as: BudgetPolicy.self), setter: Principal(kind: try row.decode(5, as: Principal.Kind.self), id: try row.decode(6)))
+            policy: try row.decode(4, as: BudgetPolicy.self),
+            setter: Principal(kind: try row.decode(5, as: Principal.Kind.self), id: try row.decode(6)))
         return (try row.decode(1), try enforce(locked, budget: state, trigger: trigger, connection))
     }
 

@@ -121,7 +121,9 @@ public struct Provisioning: Sendable {
         FROM provision_resources($1, $2, $3, $4, $5::integer, $6)
         """
 
-    public func createResources(customerID: CustomerID, _ request: ResourceProvisioning, context: ChangeContext) async throws -> ProvisionedResources {
+    public func createResources(
+        customerID: CustomerID, _ request: ResourceProvisioning, context: ChangeContext
+    ) async throws -> ProvisionedResources {
         try context.principal.requireOperator()
         let type = try Validate.resourceType(request.type)
         let count = request.count ?? 1

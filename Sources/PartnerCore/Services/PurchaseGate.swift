@@ -219,7 +219,9 @@ public struct PurchaseGate: Sendable {
     /// resource; only an active resource is locked (a refused check costs a read).
     static let usageSQL = "SELECT decided_state, recorded, deadline FROM record_usage($1, $2, $3::numeric)"
 
-    public func recordUsage(customerID: CustomerID, resourceID: ResourceID, quantity: Double, context: ChangeContext) async throws -> UsageResult {
+    public func recordUsage(
+        customerID: CustomerID, resourceID: ResourceID, quantity: Double, context: ChangeContext
+    ) async throws -> UsageResult {
         try Access.requireOwnCustomer(context.principal, customerID, "reports its own usage")
         // Usage is stored as numeric(20, 6): a smaller quantity would round to 0 and break
         // the table's `quantity > 0` check.

@@ -36,7 +36,9 @@ public struct Restrictions: Sendable {
 
     /// Freezes up to ten customers, each in its own transaction. A verification code is
     /// checked once for the whole batch.
-    public func freeze(customerIDs: [CustomerID], _ request: FreezeRequest, context: ChangeContext) async throws -> [BatchOutcome<FreezeResult>] {
+    public func freeze(
+        customerIDs: [CustomerID], _ request: FreezeRequest, context: ChangeContext
+    ) async throws -> [BatchOutcome<FreezeResult>] {
         try Self.requireActorKind(context.principal)
         let reason = try Self.validate(request)
         try Self.validateBatch(customerIDs)
@@ -190,7 +192,9 @@ public struct Restrictions: Sendable {
         })
     }
 
-    public func unfreeze(customerIDs: [CustomerID], _ request: UnfreezeRequest, context: ChangeContext) async throws -> [BatchOutcome<UnfreezeResult>] {
+    public func unfreeze(
+        customerIDs: [CustomerID], _ request: UnfreezeRequest, context: ChangeContext
+    ) async throws -> [BatchOutcome<UnfreezeResult>] {
         try Self.requireActorKind(context.principal)
         let reason = try Validate.reason(request.reason)
         try Self.validateBatch(customerIDs)

@@ -126,7 +126,8 @@ public struct Webhooks: Sendable {
             WebhookAttempt(
                 id: try row.decode(0), eventId: try row.decode(1), eventType: try row.decode(2), attempt: try row.decode(3),
                 attemptedAt: try row.decode(4), durationMs: try row.decode(5), statusCode: try row.decode(6, as: Int?.self),
-                error: try row.decode(7, as: String?.self), outcome: try row.decode(8, as: WebhookOutcome.self), nextRetryAt: try row.decode(9, as: Date?.self))
+                error: try row.decode(7, as: String?.self), outcome: try row.decode(8, as: WebhookOutcome.self),
+                nextRetryAt: try row.decode(9, as: Date?.self))
         }
         return page.page(attempts) { String($0.id) }
     }

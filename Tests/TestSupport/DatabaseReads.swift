@@ -26,10 +26,10 @@ extension PostgresClient {
 
     /// `state → count` of the customer's resources of one billing mode.
     public func states(of tenant: Tenant, _ billingMode: BillingMode) async throws -> [String: Int] {
-        let rows = try await query(
-            "SELECT state, count(*) FROM resources WHERE customer_id = $1 AND billing_mode = $2 GROUP BY state",
-            [tenant.customerID, billingMode.rawValue])
-        return Dictionary(uniqueKeysWithValues: try rows.map { (try $0.decode(0, as: String.self), try $0.decode(1, as: Int.self)) })
+        let prefix = billingMode.rawValue + "."
+        return Dictionary(uniqueKeysWithValues: try await resourceStates(tenant.customerID).compactMap { key, count in
+            key.hasPrefix(prefix) ? (String(key.dropFirst(prefix.count)), count) : nil
+        })
     }
 
     /// `"billing_mode.state" → count` of all the customer's resources.

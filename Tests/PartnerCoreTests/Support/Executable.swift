@@ -1,0 +1,24 @@
+import Foundation
+
+/// Runs the built `partner-center` with `arguments` and no database (DATABASE_URL unset),
+/// plus `environment`; its exit status, standard output and standard error. For commands
+/// that end at once with little output (both pipes are read after it exits).
+func runExecutable(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (
+    status: Int32, output: String, errors: String
+) {
+    let process = Process()
+    process.executableURL = try SweepCrashTests.executable()
+    process.arguments = arguments
+    var environment = ProcessInfo.processInfo.environment
+    environment["DATABASE_URL"] = nil
+    environment.merge(extra) { $1 }
+    process.environment = environment
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    process.waitUntilExit()
+    func text(_ pipe: Pipe) -> String { String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+    return (process.terminationStatus, text(output), text(errors))
+}

@@ -33,6 +33,7 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
         .systemLibrary(name: "CEpoll"),
+        .systemLibrary(name: "CRandom"),
         .target(
             name: "Postgres",
             dependencies: [
@@ -57,6 +58,7 @@ let package = Package(
         .target(
             name: "PartnerCore",
             dependencies: [
+                "CRandom",
                 "Postgres",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -29,6 +29,8 @@ enum JSONCoding {
         private let names = Mutex<[String: String]>([:])
 
         func name(for key: String) -> String {
+            // Most keys (`id`, `type`, `state`) are their own snake-case name: no lock, no lookup.
+            if key.utf8.allSatisfy({ $0 < 0x80 && !(0x41...0x5A).contains($0) }) { return key }
             if let name = names.withLock({ $0[key] }) { return name }
             let name = snakeCase(key)
             names.withLock { $0[key] = name }

@@ -179,6 +179,23 @@ private struct KeyedWriter<Key: CodingKey>: KeyedEncodingContainerProtocol {
         try writer.writeValue(value, freeForm: freeForm)
     }
 
+    // Strings, flags and counts, the members most answers are made of, are written here
+    // without the generic path's boxing and conformance lookup.
+    mutating func encode(_ value: String, forKey key: Key) throws {
+        _ = writer.beginMember(key.stringValue, at: depth)
+        writer.writeString(value)
+    }
+
+    mutating func encode(_ value: Bool, forKey key: Key) throws {
+        _ = writer.beginMember(key.stringValue, at: depth)
+        writer.writeRaw(value ? "true" : "false")
+    }
+
+    mutating func encode(_ value: Int, forKey key: Key) throws {
+        _ = writer.beginMember(key.stringValue, at: depth)
+        writer.writeRaw(String(value))
+    }
+
     mutating func nestedContainer<NestedKey: CodingKey>(
         keyedBy keyType: NestedKey.Type, forKey key: Key
     ) -> KeyedEncodingContainer<NestedKey> {

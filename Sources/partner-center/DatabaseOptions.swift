@@ -16,7 +16,7 @@ struct DatabaseOptions: ParsableArguments {
         guard let url = databaseURL ?? environment["DATABASE_URL"], !url.isEmpty else {
             throw ValidationError("no database: set DATABASE_URL or pass --database-url")
         }
-        let size = poolSize ?? environment["DATABASE_POOL_SIZE"].flatMap(Int.init) ?? 8
+        let size = try poolSize ?? environment.wholeNumber("DATABASE_POOL_SIZE") ?? 8
         guard (1...200).contains(size) else { throw ValidationError("the pool size must be between 1 and 200") }
         return PostgresClient.Configuration(
             connection: try PostgresConfiguration(url: url, applicationName: applicationName),

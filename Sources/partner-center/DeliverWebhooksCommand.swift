@@ -33,7 +33,7 @@ struct DeliverWebhooksCommand: AsyncParsableCommand {
         let env = ProcessInfo.processInfo.environment
         let logger = try Self.logger(level: env["LOG_LEVEL"])
         let production = (environment ?? env["ENVIRONMENT"] ?? "development") == "production"
-        let count = workers ?? env["WEBHOOK_WORKERS"].flatMap(Int.init) ?? 2
+        let count = try workers ?? env.wholeNumber("WEBHOOK_WORKERS") ?? 2
         guard (1...64).contains(count) else { throw ValidationError("workers must be from 1 to 64") }
         let keyText = env["WEBHOOK_SECRET_KEY"]
         if let keyText, !WebhookSecretKey.isAcceptable(keyText) { throw ValidationError("WEBHOOK_SECRET_KEY must be at least 32 bytes") }

@@ -20,7 +20,7 @@ struct HealthcheckCommand: ParsableCommand {
     var timeout = 3
 
     func run() throws {
-        let portNumber = port ?? ProcessInfo.processInfo.environment["PORT"].flatMap(Int.init) ?? 8080
+        let portNumber = try port ?? ProcessInfo.processInfo.environment.wholeNumber("PORT") ?? 8080
         guard (1...65_535).contains(portNumber) else { throw ValidationError("the port must be between 1 and 65535") }
         let status = Self.readyStatus(port: UInt16(portNumber), timeoutSeconds: timeout)
         guard status == 200 else {

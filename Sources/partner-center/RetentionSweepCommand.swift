@@ -63,9 +63,7 @@ struct RetentionSweepCommand: AsyncParsableCommand {
     /// The outbox retention in days, from the flag or the environment.
     func outboxRetention() throws -> Int {
         if let outboxRetentionDays { return outboxRetentionDays }
-        guard let text = ProcessInfo.processInfo.environment["OUTBOX_RETENTION_DAYS"] else { return 30 }
-        guard let days = Int(text) else { throw ValidationError("OUTBOX_RETENTION_DAYS must be a whole number of days") }
-        return days
+        return try ProcessInfo.processInfo.environment.wholeNumber("OUTBOX_RETENTION_DAYS") ?? 30
     }
 
     func run() async throws {

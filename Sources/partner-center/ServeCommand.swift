@@ -59,7 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let error as PartnerError {
             throw ValidationError(error.message)
         }
-        let portNumber = port ?? env["PORT"].flatMap(Int.init) ?? 8080
+        let portNumber = try port ?? env.wholeNumber("PORT") ?? 8080
         guard (1...65_535).contains(portNumber) else { throw ValidationError("the port must be between 1 and 65535") }
         var configuration = APIConfiguration(
             host: host ?? env["HOST"] ?? "127.0.0.1", port: portNumber, environment: environmentName, codeDelivery: delivery,

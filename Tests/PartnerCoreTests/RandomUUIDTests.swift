@@ -10,10 +10,7 @@ struct RandomUUIDTests {
     @Test func randomIdsAreVersion4AndDistinct() {
         let ids = (0..<10_000).map { _ in UUID.random() }
         #expect(Set(ids).count == ids.count)
-        for id in ids {
-            #expect(id.uuid.6 >> 4 == 4)
-            #expect(id.uuid.8 >> 6 == 0b10)
-        }
+        #expect(ids.allSatisfy { $0.uuid.6 >> 4 == 4 && $0.uuid.8 >> 6 == 0b10 })
     }
 
     @Test func idsTakenConcurrentlyDoNotRepeat() async {
@@ -24,7 +21,6 @@ struct RandomUUIDTests {
             return await group.reduce(into: [[UUID]]()) { $0.append($1) }
         }
         let ids = batches.flatMap { $0 }
-        #expect(ids.count == 20_000)
-        #expect(Set(ids).count == ids.count)
+        #expect(Set(ids).count == 20_000)
     }
 }

@@ -92,29 +92,39 @@ public struct World: Sendable {
         let customerID = try await services.provisioning.createCustomer(
             partnerID: partner.id, name: name ?? "Customer \(Self.suffix())", context: operatorContext).id
         let customer = try await principal(customerID, .customer(customerID, of: partner.id, under: distributor.id))
-        let made = Tenant(distributor: distributor, partner: partner, customer: customer, payPerUseIDs: [], prepaidIDs: [])
-        if payPerUse > 0 { try await provision(made, .payPerUse, count: payPerUse, dataBytes: dataBytes) }
-        if prepaid > 0 { try await provision(made, .prepaid, count: prepaid, dataBytes: dataBytes) }
+        func made(_ billingMode: BillingMode, _ count: Int) async throws -> [ResourceID] {
+            guard count > 0 else { return [] }
+            try await provision(customerID, billingMode, count: count, dataBytes: dataBytes)
+            return try await resourceIDs(customerID, billingMode)
+        }
         return Tenant(
             distributor: distributor, partner: partner, customer: customer,
-            payPerUseIDs: try await resourceIDs(made, .payPerUse), prepaidIDs: try await resourceIDs(made, .prepaid))
+            payPerUseIDs: try await made(.payPerUse, payPerUse), prepaidIDs: try await made(.prepaid, prepaid))
     }
 
     /// The principal a test made, with an API key.
     private func principal<Entity>(_ id: EntityID<Entity>, _ principal: Principal) async throws -> TestPrincipal<Entity> {
-        let key = try await services.apiKeys.create(kind: principal.kind, principalID: id.uuid, context: operatorContext)
-        return TestPrincipal(id: id, principal: principal, token: key.token)
+        TestPrincipal(id: id, principal: principal, token: try await token(principal.kind, id))
     }
 
     /// The token of a further API key for `principal`.
     public func newToken<Entity>(for principal: TestPrincipal<Entity>) async throws -> String {
-        try await services.apiKeys.create(kind: principal.principal.kind, principalID: principal.id.uuid, context: operatorContext).token
+        try await token(principal.principal.kind, principal.id)
+    }
+
+    private func token<Entity>(_ kind: Principal.Kind, _ id: EntityID<Entity>) async throws -> String {
+        try await services.apiKeys.create(kind: kind, principalID: id.uuid, context: operatorContext).token
     }
 
     @discardableResult
     public func provision(_ tenant: Tenant, _ billingMode: BillingMode, count: Int, dataBytes: Int = 1024) async throws -> Int {
+        try await provision(tenant.customerID, billingMode, count: count, dataBytes: dataBytes)
+    }
+
+    @discardableResult
+    public func provision(_ customerID: CustomerID, _ billingMode: BillingMode, count: Int, dataBytes: Int = 1024) async throws -> Int {
         try await services.provisioning.createResources(
-            customerID: tenant.customerID,
+            customerID: customerID,
             ResourceProvisioning(
                 type: billingMode == .prepaid ? "rds.instance" : "ecs.instance", billingMode: billingMode,
                 expiresAt: billingMode == .prepaid ? Date().addingTimeInterval(365 * 86_400) : nil,
@@ -125,9 +135,12 @@ public struct World: Sendable {
 
     /// The customer's resource ids of one billing mode, by id.
     public func resourceIDs(_ tenant: Tenant, _ billingMode: BillingMode) async throws -> [ResourceID] {
+        try await resourceIDs(tenant.customerID, billingMode)
+    }
+
+    public func resourceIDs(_ customerID: CustomerID, _ billingMode: BillingMode) async throws -> [ResourceID] {
         try await client.query(
-            "SELECT id FROM resources WHERE customer_id = $1 AND billing_mode = $2 ORDER BY id",
-            [tenant.customerID, billingMode.rawValue]
+            "SELECT id FROM resources WHERE customer_id = $1 AND billing_mode = $2 ORDER BY id", [customerID, billingMode.rawValue]
         ).map { try $0.decode(0) }
     }
 

@@ -108,8 +108,7 @@ struct Endpoint: Sendable {
 extension AppRequestContext {
     /// A path id of an entity: `let customerID: CustomerID = try context.pathID(…)`.
     func pathID<Entity>(_ name: String, _ what: String) throws -> EntityID<Entity> {
-        guard let text = parameters.get(name), let id = EntityID<Entity>.parse(text) else { throw PartnerError.notFound(what) }
-        return id
+        EntityID(try pathID(name, what) as UUID)
     }
 
     /// A path id of something else (an API key, a webhook).

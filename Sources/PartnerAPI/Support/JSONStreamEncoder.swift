@@ -179,21 +179,15 @@ private struct KeyedWriter<Key: CodingKey>: KeyedEncodingContainerProtocol {
         try writer.writeValue(value, freeForm: freeForm)
     }
 
-    // Strings, flags and counts, the members most answers are made of, are written here
-    // without the generic path's boxing and conformance lookup.
-    mutating func encode(_ value: String, forKey key: Key) throws {
-        _ = writer.beginMember(key.stringValue, at: depth)
-        writer.writeString(value)
-    }
+    // Strings, flags and counts, the members most answers are made of, go straight to their
+    // plain writers, without the generic path's boxing and conformance lookup.
+    mutating func encode(_ value: String, forKey key: Key) throws { try encodePlain(value, forKey: key) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { try encodePlain(value, forKey: key) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { try encodePlain(value, forKey: key) }
 
-    mutating func encode(_ value: Bool, forKey key: Key) throws {
+    private func encodePlain(_ value: some JSONStreamPlainValue, forKey key: Key) throws {
         _ = writer.beginMember(key.stringValue, at: depth)
-        writer.writeRaw(value ? "true" : "false")
-    }
-
-    mutating func encode(_ value: Int, forKey key: Key) throws {
-        _ = writer.beginMember(key.stringValue, at: depth)
-        writer.writeRaw(String(value))
+        try value.write(to: writer, freeForm: false)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(
@@ -306,7 +300,7 @@ extension UUID: JSONStreamPlainValue {
     fileprivate func write(to writer: JSONStreamWriter, freeForm: Bool) { writer.writeString(lowercasedString) }
 }
 extension EntityID: JSONStreamPlainValue {
-    fileprivate func write(to writer: JSONStreamWriter, freeForm: Bool) { writer.writeString(lowercasedString) }
+    fileprivate func write(to writer: JSONStreamWriter, freeForm: Bool) { uuid.write(to: writer, freeForm: freeForm) }
 }
 extension Bool: JSONStreamPlainValue {
     fileprivate func write(to writer: JSONStreamWriter, freeForm: Bool) { writer.writeRaw(self ? "true" : "false") }

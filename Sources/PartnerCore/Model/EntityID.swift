@@ -6,7 +6,9 @@ import Postgres
 /// three arguments in the wrong order, and a service's signature says which id it takes.
 ///
 /// `Entity` is a phantom: only the UUID is stored. On the wire and in the database an id is
-/// its UUID (lowercase text in JSON, `uuid` in SQL); any case is accepted on input.
+/// its UUID (`uuid` in SQL; in the API's answers lowercase text, as `JSONStreamEncoder`
+/// writes it, while Foundation's `JSONEncoder` writes the UUID's uppercase); any case is
+/// accepted on input.
 public struct EntityID<Entity>: Hashable, Sendable, Codable, CustomStringConvertible {
     public let uuid: UUID
 
@@ -18,7 +20,7 @@ public struct EntityID<Entity>: Hashable, Sendable, Codable, CustomStringConvert
     /// Parses a UUID in any case; nil for anything else.
     public static func parse(_ text: String) -> Self? { UUID.parse(text).map(Self.init) }
 
-    public var description: String { uuid.lowercasedString }
+    public var description: String { lowercasedString }
 
     /// The UUID in lowercase (RFC 9562), as answers, events and audit details carry it.
     public var lowercasedString: String { uuid.lowercasedString }

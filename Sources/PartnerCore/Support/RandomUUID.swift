@@ -22,7 +22,7 @@ extension UUID {
 }
 
 /// The kernel's random bytes (`getrandom`), fetched 4 KiB at a time and handed out 16 at a
-/// time, each byte once.
+/// time, each byte once. What it hands out becomes a public id, so nothing is wiped.
 ///
 /// Why: a purchase makes three ids (the request's, the resource's, the order's), and the
 /// standard library's generator asks the kernel for 8 bytes per call, so every buy cost six
@@ -35,7 +35,7 @@ final class RandomBytes: Sendable {
 
     private struct Buffer {
         var bytes = [UInt8](repeating: 0, count: 4096)
-        /// Bytes before this offset have been handed out (and zeroed).
+        /// Bytes before this offset have been handed out.
         var offset = 4096
     }
 
@@ -50,30 +50,32 @@ final class RandomBytes: Sendable {
             }
             let offset = buffer.offset
             buffer.offset += 16
-            return buffer.bytes.withUnsafeMutableBytes { raw in
-                let value = (
-                    raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self),
-                    raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))
-                UnsafeMutableRawBufferPointer(rebasing: raw[offset..<offset + 16]).initializeMemory(as: UInt8.self, repeating: 0)
-                return value
+            return buffer.bytes.withUnsafeBytes { raw in
+                (raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self), raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))
             }
         }
     }
 
-    /// Fills `bytes` from the kernel; the standard library's generator (which traps rather
-    /// than return weak bytes) covers what `getrandom` does not.
+    /// Fills `bytes` from the kernel, asking again after a short read; if `getrandom` fails,
+    /// the standard library's generator (which traps rather than return weak bytes) fills
+    /// the rest, 8 bytes a draw.
     private static func fill(_ bytes: inout [UInt8]) {
-        var filled = 0
-        #if os(Linux)
-        filled = bytes.withUnsafeMutableBytes { raw in
-            let count = getrandom(raw.baseAddress, raw.count, 0)
-            return count > 0 ? count : 0
-        }
-        #endif
-        var generator = SystemRandomNumberGenerator()
-        while filled < bytes.count {
-            bytes[filled] = generator.next()
-            filled += 1
+        bytes.withUnsafeMutableBytes { raw in
+            var filled = 0
+            #if os(Linux)
+            while filled < raw.count {
+                let count = getrandom(raw.baseAddress! + filled, raw.count - filled, 0)
+                guard count > 0 else { break }
+                filled += count
+            }
+            #endif
+            var generator = SystemRandomNumberGenerator()
+            while filled < raw.count {
+                let word: UInt64 = generator.next()
+                let count = min(8, raw.count - filled)
+                withUnsafeBytes(of: word) { raw.baseAddress!.advanced(by: filled).copyMemory(from: $0.baseAddress!, byteCount: count) }
+                filled += count
+            }
         }
     }
 }

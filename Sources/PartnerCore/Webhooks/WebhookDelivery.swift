@@ -151,7 +151,7 @@ public struct WebhookDelivery: Sendable {
     }
 
     func claim() async throws -> Claim? {
-        let token = UUID()
+        let token = UUID.random()
         return try await client.withTransaction(in: .all) { connection -> Claim? in
             guard let row = try connection.query(Self.claimSQL, [policy.leaseSeconds, token]).first else { return nil }
             let id: UUID = try row.decode(0)

@@ -51,7 +51,7 @@ public struct Webhooks: Sendable {
         let types = try Self.validate(eventTypes)
         let secret = WebhookSignature.newSecret()
         let prefix = String(secret.prefix(12))
-        let id = UUID()
+        let id = UUID.random()
         return try await client.withTransaction(answering: context) { connection in
             let count: Int = try connection.query(
                 "SELECT count(*)::int FROM webhook_subscriptions WHERE \(Self.ownedSQL)", [principal.kind.rawValue, principal.id]

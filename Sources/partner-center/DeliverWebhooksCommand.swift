@@ -78,12 +78,7 @@ struct DeliverWebhooksCommand: AsyncParsableCommand {
     /// default; at least the 10 s POST timeout and a margin).
     static func policy(_ env: [String: String]) throws -> WebhookDelivery.Policy {
         var policy = WebhookDelivery.Policy()
-        if let text = env["WEBHOOK_LEASE_SECONDS"] {
-            guard let seconds = Double(text), (16...3600).contains(seconds) else {
-                throw ValidationError("WEBHOOK_LEASE_SECONDS must be a number from 16 to 3600")
-            }
-            policy.leaseSeconds = seconds
-        }
+        if let seconds = try env.number("WEBHOOK_LEASE_SECONDS", 16...3600) { policy.leaseSeconds = seconds }
         return policy
     }
 }

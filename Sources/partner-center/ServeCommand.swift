@@ -88,25 +88,18 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// The hostile-client and secret settings, from the environment (README: Configuration).
     static func harden(_ configuration: inout APIConfiguration, _ env: [String: String]) throws {
-        func number(_ name: String, _ range: ClosedRange<Double>) throws -> Double? {
-            guard let text = env[name] else { return nil }
-            guard let value = Double(text), range.contains(value) else {
-                throw ValidationError("\(name) must be a number from \(range.lowerBound) to \(range.upperBound)")
-            }
-            return value
-        }
-        if let value = try number("HTTP_IDLE_TIMEOUT_SECONDS", 1...3600) { configuration.idleTimeoutSeconds = value }
-        if let value = try number("RATE_LIMIT_PER_SECOND", 0...1_000_000) {
+        if let value = try env.number("HTTP_IDLE_TIMEOUT_SECONDS", 1...3600) { configuration.idleTimeoutSeconds = value }
+        if let value = try env.number("RATE_LIMIT_PER_SECOND", 0...1_000_000) {
             configuration.rateLimitPerSecond = value
             configuration.rateLimitBurst = max(1, value * 2)
         }
-        if let value = try number("RATE_LIMIT_BURST", 1...1_000_000) { configuration.rateLimitBurst = value }
-        if let value = try number("AUTH_FAILURES_PER_SECOND", 0...1_000_000) { configuration.unknownKeysPerSecond = value }
-        if let value = try number("MAX_SPEC_BYTES", 2...1_048_576) { configuration.maximumSpecBytes = Int(value) }
-        if let value = try number("IDEMPOTENCY_LEASE_SECONDS", 1...3600) { configuration.idempotencyLeaseSeconds = value }
-        if let value = try number("VERIFICATION_CODES_PER_HOUR", 1...10_000) { configuration.codeIssuesPerHour = Int(value) }
-        if let value = try number("BUDGET_SETTLEMENT_SECONDS", 0...60) { configuration.budgetSettlementSeconds = value }
-        if let value = try number("WEBHOOK_WORKERS", 0...64) { configuration.webhookWorkers = Int(value) }
+        if let value = try env.number("RATE_LIMIT_BURST", 1...1_000_000) { configuration.rateLimitBurst = value }
+        if let value = try env.number("AUTH_FAILURES_PER_SECOND", 0...1_000_000) { configuration.unknownKeysPerSecond = value }
+        if let value = try env.wholeNumber("MAX_SPEC_BYTES", 2...1_048_576) { configuration.maximumSpecBytes = value }
+        if let value = try env.number("IDEMPOTENCY_LEASE_SECONDS", 1...3600) { configuration.idempotencyLeaseSeconds = value }
+        if let value = try env.wholeNumber("VERIFICATION_CODES_PER_HOUR", 1...10_000) { configuration.codeIssuesPerHour = value }
+        if let value = try env.number("BUDGET_SETTLEMENT_SECONDS", 0...60) { configuration.budgetSettlementSeconds = value }
+        if let value = try env.wholeNumber("WEBHOOK_WORKERS", 0...64) { configuration.webhookWorkers = value }
         configuration.webhookPolicy = try DeliverWebhooksCommand.policy(env)
         if let key = env["WEBHOOK_SECRET_KEY"] {
             guard WebhookSecretKey.isAcceptable(key) else { throw ValidationError("WEBHOOK_SECRET_KEY must be at least 32 bytes") }

@@ -19,6 +19,7 @@ struct ExecutableOptionsTests {
     /// A number setting that is not a whole number used to fall back to its default.
     @Test(arguments: [
         (["serve"], ["PORT": "80a"], "PORT"),
+        (["serve"], ["WEBHOOK_WORKERS": "1.5"], "WEBHOOK_WORKERS"),
         (["serve"], ["DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none", "DATABASE_POOL_SIZE": "1 6"], "DATABASE_POOL_SIZE"),
         (["deliver-webhooks", "--once"], ["WEBHOOK_WORKERS": "two"], "WEBHOOK_WORKERS"),
         (["healthcheck"], ["PORT": ""], "PORT"),
